@@ -1,0 +1,30 @@
+"""The one clock.
+
+Everything that needs the current time calls :func:`utc_now`, so tests freeze a single function
+(freezegun) and pure code takes ``now`` as an argument instead of reading a clock itself.
+
+WHMCS stores naive local times in the timezone its PHP runs in; :func:`to_whmcs_time` converts an
+aware instant to that wall-clock form before it is written to a ``tbl*`` column.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+
+def utc_now() -> datetime:
+    """Return the current instant as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def to_whmcs_time(instant: datetime, zone: ZoneInfo) -> datetime:
+    """Return ``instant`` as the naive wall-clock time WHMCS stores in its DATETIME columns."""
+    if instant.tzinfo is None:
+        raise ValueError("to_whmcs_time needs an aware datetime; naive times have no instant")
+    return instant.astimezone(zone).replace(tzinfo=None, microsecond=0)
+
+
+def whmcs_today(instant: datetime, zone: ZoneInfo) -> date:
+    """Return the WHMCS calendar date that ``instant`` falls on."""
+    return to_whmcs_time(instant, zone).date()

@@ -1,0 +1,189 @@
+"""Engines and the transaction seam.
+
+Endpoints and jobs open a transaction with ``database.transaction()`` and hand the connection down;
+nothing below them commits or rolls back. Tests swap in a :class:`BoundDatabase` that runs every
+"transaction" as a savepoint inside the test's own transaction, which is rolled back afterwards.
+
+Driver errors never leave this seam raw: :func:`translate_errors` turns the ones an operator can act
+on (cannot connect, wrong password, lock wait timeout, missing table) into the
+:mod:`bridge.errors` tree with a message that says what to fix.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from bridge.errors import (
+    ConfigError,
+    DatabaseBusy,
+    DatabaseError,
+    DatabaseUnavailable,
+    SchemaMismatch,
+)
+from bridge.settings import Settings
+
+# MySQL/MariaDB client and server error numbers the bridge explains (see the MariaDB error list).
+_MYSQL_UNREACHABLE = {2003, 2005, 2006, 2013, 2055}
+_MYSQL_LOGIN = {1044, 1045, 1698}
+_MYSQL_UNKNOWN_DB = {1049}
+_MYSQL_BUSY = {1205, 1213}
+_MYSQL_SCHEMA = {1054, 1146}
+
+
+class Database(Protocol):
+    """What endpoints and jobs need from the database: a transaction and a health ping."""
+
+    @property
+    def backend(self) -> str:
+        """Return the SQLAlchemy backend name (``mysql`` or ``sqlite``)."""
+        ...
+
+    def transaction(self) -> Any:
+        """Return a context manager yielding a connection inside one transaction."""
+        ...
+
+    def ping(self) -> float:
+        """Run a trivial query and return its latency in milliseconds."""
+        ...
+
+
+class EngineDatabase:
+    """The production :class:`Database`: one SQLAlchemy engine, one transaction per call."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def backend(self) -> str:
+        """Return the SQLAlchemy backend name (``mysql`` or ``sqlite``)."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Yield a connection in a transaction that commits on success and rolls back on error."""
+        with translate_errors(self.engine.url), self.engine.begin() as conn:
+            yield conn
+
+    def ping(self) -> float:
+        """Run ``SELECT 1`` and return its latency in milliseconds."""
+        started = time.perf_counter()
+        with translate_errors(self.engine.url), self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return (time.perf_counter() - started) * 1000
+
+
+class BoundDatabase:
+    """A :class:`Database` over one open connection, each transaction a savepoint (for tests)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    @property
+    def backend(self) -> str:
+        """Return the SQLAlchemy backend name of the bound connection."""
+        return self.conn.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Yield the bound connection inside a savepoint released on success."""
+        with translate_errors(self.conn.engine.url), self.conn.begin_nested():
+            yield self.conn
+
+    def ping(self) -> float:
+        """Run ``SELECT 1`` on the bound connection and return its latency in milliseconds."""
+        started = time.perf_counter()
+        with translate_errors(self.conn.engine.url):
+            self.conn.execute(text("SELECT 1"))
+        return (time.perf_counter() - started) * 1000
+
+
+def make_engine(settings: Settings) -> Engine:
+    """Create the engine for ``settings.database_url`` (WHMCS's MySQL/MariaDB, or SQLite)."""
+    url = settings.database_url
+    if url.get_backend_name() == "sqlite":
+        return create_engine(
+            url,
+            # Starlette runs sync endpoints in a thread pool; SQLite locks keep writers apart.
+            connect_args={"check_same_thread": False, "timeout": settings.db_lock_timeout},
+        )
+    engine = create_engine(
+        url.update_query_dict({"charset": "utf8mb4"}),
+        pool_pre_ping=True,
+        # MySQL closes idle connections after wait_timeout (8 h by default); recycle well before.
+        pool_recycle=3600,
+    )
+    lock_timeout = int(settings.db_lock_timeout)
+
+    @event.listens_for(engine, "connect")
+    def _set_session(dbapi_conn: Any, _record: Any) -> None:
+        # A row locked by WHMCS or another job should fail fast with a clear message rather than
+        # hold a cron run for InnoDB's default 50 s.
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {lock_timeout}")
+
+    return engine
+
+
+@contextmanager
+def translate_errors(url: URL) -> Iterator[None]:
+    """Turn driver errors inside the block into :mod:`bridge.errors` with actionable messages."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise explain_db_error(exc, url) from exc
+
+
+def explain_db_error(exc: DBAPIError, url: URL) -> DatabaseError | ConfigError | DBAPIError:
+    """Return the bridge error that explains ``exc``, or ``exc`` itself when it is unexpected."""
+    orig = exc.orig
+    detail = str(orig.args[1]) if orig is not None and len(orig.args) > 1 else str(orig)
+    number = orig.args[0] if orig is not None and orig.args else None
+    where = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite":
+        return _explain_sqlite(detail, where, exc)
+    if number in _MYSQL_UNREACHABLE or (exc.connection_invalidated and number is None):
+        return DatabaseUnavailable(
+            f"Cannot reach the database at {url.host}:{url.port or 3306} ({detail}). "
+            "Check that MySQL/MariaDB is running and that BRIDGE_DATABASE_URL names the right host."
+        )
+    if number in _MYSQL_LOGIN:
+        return ConfigError(
+            f"The database refused the bridge's login ({detail}). Check the user and password in "
+            "BRIDGE_DATABASE_URL and the grants listed in the README."
+        )
+    if number in _MYSQL_UNKNOWN_DB:
+        return ConfigError(
+            f"The database server has no database {url.database!r} ({detail}). "
+            "BRIDGE_DATABASE_URL must name the WHMCS database."
+        )
+    if number in _MYSQL_BUSY:
+        return DatabaseBusy(
+            f"A row the bridge needs stayed locked ({detail}); another job or WHMCS held it. "
+            "The work was rolled back and is safe to retry."
+        )
+    if number in _MYSQL_SCHEMA:
+        return SchemaMismatch(
+            f"The WHMCS database at {where} lacks something the bridge uses ({detail}). "
+            "Run `bridge doctor` for the full list."
+        )
+    return exc
+
+
+def _explain_sqlite(detail: str, where: str, exc: DBAPIError) -> DatabaseError | DBAPIError:
+    if "no such table" in detail or "no such column" in detail:
+        return SchemaMismatch(
+            f"The database at {where} lacks something the bridge uses ({detail}). "
+            "Run `bridge doctor` for the full list, or `bridge demo` to rebuild the demo database."
+        )
+    if "database is locked" in detail:
+        return DatabaseBusy(f"The SQLite database at {where} stayed locked ({detail}); retry.")
+    if "unable to open database file" in detail:
+        return DatabaseUnavailable(f"Cannot open the SQLite database at {where} ({detail}).")
+    return exc

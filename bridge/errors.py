@@ -1,0 +1,176 @@
+"""The bridge's one error tree.
+
+Every failure the bridge expects is a :class:`BridgeError`. Each class carries an HTTP status and a
+stable machine ``code``; one handler (``bridge.app``) renders any of them as
+``{"ok": false, "error": {"code": ..., "message": ...}}`` and the CLI prints ``message`` and exits
+non-zero. Messages are written for the WHMCS admin who will read them on a module button: they say
+what is wrong and what to do, and never contain a password or secret.
+
+    BridgeError (500 internal)
+    ├── ConfigError (500 config_error) ............... a BRIDGE_* setting is missing or malformed
+    ├── InvalidRequest (422 invalid_request) ......... input that can never succeed as sent
+    │   ├── InvalidAmount (422 invalid_amount)
+    │   └── UnknownAction (404 unknown_action)
+    ├── NotFound (404 not_found)
+    │   ├── ClientNotFound (404 client_not_found)
+    │   ├── ServiceNotFound (404 service_not_found)
+    │   └── CustomFieldNotFound (404 custom_field_not_found)
+    ├── AuthError (401 unauthorized) ................. a shim request that fails §3 signing
+    │   ├── SignatureMissing (401 signature_missing)
+    │   ├── SignatureInvalid (401 signature_invalid)
+    │   ├── TimestampSkew (401 timestamp_skew)
+    │   └── NonceReused (401 nonce_reused)
+    ├── PayloadTooLarge (413 payload_too_large)
+    ├── NotConfigured (503 not_configured) ........... the bridge lacks a setting this call needs
+    └── DatabaseError (503 database_error)
+        ├── DatabaseUnavailable (503 database_unavailable)  transient: cannot connect, link dropped
+        ├── DatabaseBusy (503 database_busy) .............. transient: lock wait timeout, deadlock
+        └── SchemaMismatch (500 schema_mismatch) .......... a WHMCS table or column is missing
+
+Transient errors (``retryable = True``) are worth retrying on the next cron run; the others need a
+person to change something first.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class BridgeError(Exception):
+    """Base of every error the bridge raises on purpose."""
+
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "internal"
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_payload(self) -> dict[str, Any]:
+        """Return the JSON envelope the shim understands for this error."""
+        return {"ok": False, "error": {"code": self.code, "message": self.message}}
+
+
+class ConfigError(BridgeError):
+    """A ``BRIDGE_*`` setting is missing or malformed."""
+
+    code = "config_error"
+
+
+class InvalidRequest(BridgeError):
+    """The input can never succeed as sent."""
+
+    status_code = 422
+    code = "invalid_request"
+
+
+class InvalidAmount(InvalidRequest):
+    """A money amount is zero, not a number, or finer than cents."""
+
+    code = "invalid_amount"
+
+
+class UnknownAction(InvalidRequest):
+    """The shim asked for a module or action the bridge does not offer."""
+
+    status_code = 404
+    code = "unknown_action"
+
+
+class NotFound(BridgeError):
+    """A record the request names does not exist."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class ClientNotFound(NotFound):
+    """No ``tblclients`` row has this id."""
+
+    code = "client_not_found"
+
+
+class ServiceNotFound(NotFound):
+    """No ``tblhosting`` row has this id."""
+
+    code = "service_not_found"
+
+
+class CustomFieldNotFound(NotFound):
+    """No custom field of that type has this name."""
+
+    code = "custom_field_not_found"
+
+
+class AuthError(BridgeError):
+    """A shim request failed the signing rules of DESIGN.md §3."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class SignatureMissing(AuthError):
+    """A signing header is absent or malformed."""
+
+    code = "signature_missing"
+
+
+class SignatureInvalid(AuthError):
+    """The HMAC does not match the request."""
+
+    code = "signature_invalid"
+
+
+class TimestampSkew(AuthError):
+    """The request's timestamp is too far from the bridge's clock."""
+
+    code = "timestamp_skew"
+
+
+class NonceReused(AuthError):
+    """The nonce was already used inside the replay window."""
+
+    code = "nonce_reused"
+
+
+class PayloadTooLarge(BridgeError):
+    """The request body is over the limit."""
+
+    status_code = 413
+    code = "payload_too_large"
+
+
+class NotConfigured(BridgeError):
+    """The bridge lacks a setting this call needs."""
+
+    status_code = 503
+    code = "not_configured"
+
+
+class DatabaseError(BridgeError):
+    """The database failed in a way the bridge recognises."""
+
+    status_code = 503
+    code = "database_error"
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database cannot be reached or the connection dropped."""
+
+    code = "database_unavailable"
+    retryable = True
+
+
+class DatabaseBusy(DatabaseError):
+    """A row lock was not granted in time, or the transaction lost a deadlock."""
+
+    code = "database_busy"
+    retryable = True
+
+
+class SchemaMismatch(DatabaseError):
+    """A WHMCS table or column the bridge uses does not exist."""
+
+    status_code = 500
+    code = "schema_mismatch"

@@ -1,0 +1,156 @@
+"""Settings: the only module that reads the process environment.
+
+Every variable has the ``BRIDGE_`` prefix and is listed, with its default, in ``.env.example``.
+Values are parsed and checked once, in :func:`load_settings`; a bad value raises
+:class:`~bridge.errors.ConfigError` naming the variable and the expected form. Secrets are wrapped
+in :class:`starlette.datastructures.Secret` and the database URL is only ever shown with its
+password masked, so printing a ``Settings`` never leaks one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from starlette.datastructures import Secret
+
+from bridge.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///voipbridge.db"
+DEFAULT_LISTEN = "127.0.0.1:8080"
+MIN_SECRET_LENGTH = 32
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    """Where ``bridge serve`` binds."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the bridge is configured with, parsed and validated."""
+
+    database_url: URL = field(default_factory=lambda: make_url(DEFAULT_DATABASE_URL))
+    secret: Secret | None = None
+    listen: Listen = field(default_factory=lambda: _parse_listen(DEFAULT_LISTEN))
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    db_lock_timeout: int = 10
+    log_level: str = "INFO"
+    database_configured: bool = False
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(database_url={self.database_display!r}, secret={self.secret!r}, "
+            f"listen='{self.listen}', timezone='{self.timezone.key}', "
+            f"db_lock_timeout={self.db_lock_timeout}, log_level={self.log_level!r})"
+        )
+
+    @property
+    def database_display(self) -> str:
+        """Return the database URL with its password masked, safe to print and log."""
+        return self.database_url.render_as_string(hide_password=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Tell whether the bridge runs on the embedded SQLite default rather than WHMCS's MySQL."""
+        return self.database_url.get_backend_name() == "sqlite"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from ``environ`` (the process environment by default)."""
+    env = os.environ if environ is None else environ
+    raw_url = env.get("BRIDGE_DATABASE_URL", "").strip()
+    return Settings(
+        database_url=_parse_database_url(raw_url or DEFAULT_DATABASE_URL),
+        secret=_parse_secret(env.get("BRIDGE_SECRET", "")),
+        listen=_parse_listen(env.get("BRIDGE_LISTEN", "").strip() or DEFAULT_LISTEN),
+        timezone=_parse_timezone(env.get("BRIDGE_TIMEZONE", "").strip() or "UTC"),
+        db_lock_timeout=_parse_int(env, "BRIDGE_DB_LOCK_TIMEOUT", default=10, low=1, high=3600),
+        log_level=_parse_log_level(env.get("BRIDGE_LOG_LEVEL", "").strip() or "INFO"),
+        database_configured=bool(raw_url),
+    )
+
+
+def _parse_database_url(raw: str) -> URL:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        # The raw value may hold a password, so it is not echoed back.
+        raise ConfigError(
+            "BRIDGE_DATABASE_URL is not a database URL; expected "
+            "mysql+pymysql://USER:PASSWORD@HOST:3306/WHMCS_DB or sqlite:///PATH"
+        ) from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend == "sqlite":
+        return url
+    if backend in ("mysql", "mariadb") and driver in ("", "pymysql"):
+        # PyMySQL is the only MySQL driver installed, so a bare mysql:// means it.
+        url = url.set(drivername="mysql+pymysql")
+        if not url.database:
+            raise ConfigError(
+                "BRIDGE_DATABASE_URL names no database; add the WHMCS database name after the "
+                "host, e.g. mysql+pymysql://bridge:PASSWORD@127.0.0.1:3306/whmcs"
+            )
+        return url
+    raise ConfigError(
+        f"BRIDGE_DATABASE_URL uses {url.drivername!r}; the bridge speaks mysql+pymysql "
+        "(WHMCS's MySQL/MariaDB) or sqlite (the embedded demo database)"
+    )
+
+
+def _parse_secret(raw: str) -> Secret | None:
+    if not raw:
+        return None
+    if len(raw) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"BRIDGE_SECRET is too short ({len(raw)} characters); use at least "
+            f"{MIN_SECRET_LENGTH}, e.g. the output of: python3 -c 'import secrets; "
+            "print(secrets.token_hex(32))'"
+        )
+    return Secret(raw)
+
+
+def _parse_listen(raw: str) -> Listen:
+    host, sep, port_text = raw.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError(f"BRIDGE_LISTEN={raw!r} is not HOST:PORT, e.g. 127.0.0.1:8080")
+    return Listen(host=host, port=int(port_text))
+
+
+def _parse_timezone(raw: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"BRIDGE_TIMEZONE={raw!r} is not an IANA timezone; use the timezone WHMCS runs in, "
+            "e.g. America/Toronto or Europe/London"
+        ) from None
+
+
+def _parse_int(env: Mapping[str, str], name: str, *, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name}={raw!r} must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _parse_log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in _LOG_LEVELS:
+        raise ConfigError(f"BRIDGE_LOG_LEVEL={raw!r} must be one of {', '.join(_LOG_LEVELS)}")
+    return level
