@@ -1,0 +1,81 @@
+"""The Starlette application: routes, the one error handler, and the database seam.
+
+``create_app(settings)`` builds the app; tests pass ``database=BoundDatabase(conn)`` so every
+request runs inside the test's rolled-back transaction. ``uvicorn --factory bridge.app:create_app``
+works too, reading settings from the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bridge.db import Database, EngineDatabase, make_engine
+from bridge.errors import BridgeError
+from bridge.settings import Settings, load_settings
+from bridge.web.health import show_health, show_index
+from bridge.web.shim import handle_module_call
+
+log = logging.getLogger("bridge.app")
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Starlette:
+    """Build the bridge's ASGI app from ``settings`` (the environment by default)."""
+    settings = settings or load_settings()
+    engine = None
+    if database is None:
+        engine = make_engine(settings)
+        database = EngineDatabase(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if engine is not None:
+            engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/", show_index, methods=["GET"]),
+            Route("/healthz", show_health, methods=["GET"]),
+            Route("/v1/whmcs/{module}/{action:path}", handle_module_call, methods=["POST"]),
+        ],
+        exception_handlers={
+            BridgeError: render_bridge_error,
+            HTTPException: render_http_error,
+            Exception: render_unexpected_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    return app
+
+
+async def render_bridge_error(request: Request, exc: Exception) -> Response:
+    """Render any :class:`BridgeError` as the JSON error envelope with its status code."""
+    assert isinstance(exc, BridgeError)
+    level = logging.ERROR if exc.status_code >= 500 else logging.WARNING
+    log.log(level, "request.rejected path=%s code=%s", request.url.path, exc.code)
+    return JSONResponse(exc.to_payload(), status_code=exc.status_code)
+
+
+async def render_http_error(request: Request, exc: Exception) -> Response:
+    """Render routing errors (404, 405) in the same envelope."""
+    assert isinstance(exc, HTTPException)
+    code = "not_found" if exc.status_code == 404 else "http_error"
+    body = {"ok": False, "error": {"code": code, "message": str(exc.detail)}}
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def render_unexpected_error(request: Request, exc: Exception) -> Response:
+    """Answer a bug with a generic 500 in the envelope; the traceback goes to the log only."""
+    log.exception("request.failed path=%s", request.url.path, exc_info=exc)
+    body = {"ok": False, "error": {"code": "internal", "message": "Internal error; see the log."}}
+    return JSONResponse(body, status_code=500)

@@ -1,0 +1,123 @@
+"""The endpoint the PHP module shims call: ``POST /v1/whmcs/{module}/{action}`` (DESIGN.md §3).
+
+Every call is authenticated (:mod:`bridge.web.signing`), its module and action looked up, its JSON
+body checked, and only then is its nonce spent and the action run. A rejected call therefore
+writes nothing. Actions are plain synchronous functions run in Starlette's thread pool; each takes
+the call and the database and returns the JSON-able ``result``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from bridge.clock import utc_now
+from bridge.db import Database
+from bridge.errors import InvalidRequest, NonceReused, UnknownAction
+from bridge.modules.catalog import ModuleSpec, get_module
+from bridge.settings import Settings
+from bridge.store.nonces import remember_nonce
+from bridge.web.signing import MAX_SKEW_SECONDS, authenticate
+
+log = logging.getLogger("bridge.web.shim")
+
+
+@dataclass(frozen=True, slots=True)
+class ShimCall:
+    """One authenticated module call: WHMCS's ``$params`` and what the shim says about WHMCS."""
+
+    module: ModuleSpec
+    action: str
+    params: Mapping[str, Any]
+    whmcs: Mapping[str, Any]
+
+
+Action = Callable[[ShimCall, Database], Any]
+
+
+def describe_module(call: ShimCall, database: Database) -> dict[str, Any]:
+    """Return the module's ``_MetaData`` array."""
+    return {
+        "DisplayName": call.module.display_name,
+        "APIVersion": "1.1",
+        "RequiresServer": True,
+        "DefaultSSLPort": call.module.default_ssl_port,
+        "DefaultNonSSLPort": 80,
+    }
+
+
+def list_config_options(call: ShimCall, database: Database) -> dict[str, Any]:
+    """Return the module's ``_ConfigOptions`` fields, in ``configoptionN`` order."""
+    options: dict[str, Any] = {}
+    for field in call.module.settings:
+        option: dict[str, Any] = {
+            "FriendlyName": field.name,
+            "Type": field.type,
+            "Description": field.description,
+            "Default": field.default,
+        }
+        if field.type in ("text", "password"):
+            option["Size"] = "40"
+        if field.options:
+            option["Options"] = ",".join(field.options)
+        options[field.name] = option
+    return options
+
+
+ACTIONS: Mapping[str, Action] = {
+    "meta": describe_module,
+    "config-options": list_config_options,
+}
+
+
+async def handle_module_call(request: Request) -> JSONResponse:
+    """Authenticate a shim call, run its action and return ``{"ok": true, "result": ...}``."""
+    settings: Settings = request.app.state.settings
+    database: Database = request.app.state.database
+    now = utc_now()
+    secret = str(settings.secret) if settings.secret is not None else None
+    body, headers = await authenticate(request, secret, now=now)
+    module_name = request.path_params["module"]
+    action_name = request.path_params["action"]
+    module = get_module(module_name)
+    action = ACTIONS.get(action_name)
+    if module is None or action is None:
+        what = f"module {module_name!r}" if module is None else f"action {action_name!r}"
+        raise UnknownAction(f"The bridge has no {what}. Is the WHMCS module newer than the bridge?")
+    call = _parse_call(body, module, action_name)
+    await run_in_threadpool(_spend_nonce, database, headers.nonce, now)
+    log.info("shim.call module=%s action=%s", module.name, action_name)
+    result = await run_in_threadpool(action, call, database)
+    return JSONResponse({"ok": True, "result": result})
+
+
+def _parse_call(body: bytes, module: ModuleSpec, action: str) -> ShimCall:
+    try:
+        payload = json.loads(body) if body else {}
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidRequest(f"The request body is not JSON ({exc}).") from None
+    if not isinstance(payload, dict):
+        raise InvalidRequest('The request body must be a JSON object {"params": {...}}.')
+    params = payload.get("params", {})
+    whmcs = payload.get("whmcs", {})
+    # PHP's json_encode turns an empty array into [], so accept that as "no params".
+    params = {} if params == [] else params
+    whmcs = {} if whmcs == [] else whmcs
+    if not isinstance(params, dict) or not isinstance(whmcs, dict):
+        raise InvalidRequest('"params" and "whmcs" must be JSON objects.')
+    return ShimCall(module=module, action=action, params=params, whmcs=whmcs)
+
+
+def _spend_nonce(database: Database, nonce: str, now: datetime) -> None:
+    with database.transaction() as conn:
+        fresh = remember_nonce(conn, nonce, now=now, window=timedelta(seconds=MAX_SKEW_SECONDS))
+    if not fresh:
+        raise NonceReused("This request was already received (replayed nonce); it was ignored.")
