@@ -1,0 +1,69 @@
+"""``bridge doctor``: can the bridge work against this database, and if not, what is missing?
+
+Checks, in order, and reports all problems in one go: the database answers; every WHMCS table and
+column the bridge uses exists; the bridge's own tables are migrated to the code's head revision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bridge.db import Database
+from bridge.store.migrate import MigrationState, get_migration_state
+from bridge.whmcs.schema import SchemaGap, describe_gaps, find_schema_gaps
+from bridge.whmcs.tables import METADATA
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorReport:
+    """What ``bridge doctor`` found."""
+
+    database: str
+    latency_ms: float
+    tables_checked: int
+    gaps: tuple[SchemaGap, ...] = field(default=())
+    migrations: MigrationState | None = None
+
+    @property
+    def healthy(self) -> bool:
+        """Tell whether the bridge can run: no gaps and every migration applied."""
+        return not self.gaps and self.migrations is not None and self.migrations.up_to_date
+
+    def render(self) -> str:
+        """Return the report as the lines ``bridge doctor`` prints."""
+        lines = [
+            f"database     {self.database}",
+            f"connection   ok ({self.latency_ms:.1f} ms)",
+        ]
+        if self.gaps:
+            lines.append(describe_gaps(list(self.gaps)))
+        else:
+            lines.append(f"WHMCS schema ok ({self.tables_checked} tables, every column present)")
+        state = self.migrations
+        if state is None:
+            lines.append("bridge tables not checked")
+        elif state.up_to_date:
+            lines.append(f"bridge tables ok (revision {state.current})")
+        else:
+            lines.append(
+                f"bridge tables at revision {state.current or 'none'}, code is at {state.head}: "
+                f"{len(state.pending)} migration(s) pending ({', '.join(state.pending)}). "
+                "Run `bridge migrate`."
+            )
+        lines.append("All good." if self.healthy else "Problems found; see above.")
+        return "\n".join(lines)
+
+
+def examine(database: Database, display_url: str) -> DoctorReport:
+    """Run every check against ``database`` and return the report."""
+    latency = database.ping()
+    with database.transaction() as conn:
+        gaps = tuple(find_schema_gaps(conn))
+        migrations = get_migration_state(conn)
+    return DoctorReport(
+        database=display_url,
+        latency_ms=latency,
+        tables_checked=len(METADATA.tables),
+        gaps=gaps,
+        migrations=migrations,
+    )
