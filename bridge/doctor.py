@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 
 from bridge.db import Database
 from bridge.store.migrate import MigrationState, get_migration_state
-from bridge.whmcs.schema import SchemaGap, describe_gaps, find_schema_gaps
-from bridge.whmcs.tables import METADATA
+from bridge.whmcs.schema import SchemaGap, declared_tables, describe_gaps, find_schema_gaps
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +62,7 @@ def examine(database: Database, display_url: str) -> DoctorReport:
     return DoctorReport(
         database=display_url,
         latency_ms=latency,
-        tables_checked=len(METADATA.tables),
+        tables_checked=len(declared_tables()),
         gaps=gaps,
         migrations=migrations,
     )

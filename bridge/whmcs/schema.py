@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, inspect, text
 from sqlalchemy.engine import Connection
 
 from bridge.errors import ConfigError
-from bridge.whmcs.tables import METADATA
+from bridge.whmcs.tables import METADATA, WRITES
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "tests" / "schema" / "whmcs.sql"
 
@@ -42,6 +42,16 @@ class SchemaGap:
 
     def __str__(self) -> str:
         return f"table {self.table}" if self.column is None else f"{self.table}.{self.column}"
+
+
+def declared_tables() -> list[str]:
+    """Return the names of the WHMCS tables the bridge uses."""
+    return [table.name for table in METADATA.sorted_tables]
+
+
+def table_privileges() -> dict[str, tuple[str, ...]]:
+    """Return the privileges the bridge needs on each WHMCS table it uses."""
+    return {name: ("SELECT", *WRITES.get(name, ())) for name in declared_tables()}
 
 
 def find_schema_gaps(conn: Connection) -> list[SchemaGap]:

@@ -324,3 +324,17 @@ def inserted_id(result: CursorResult[Any]) -> int:
     if key is None or key[0] is None:
         raise RuntimeError("the INSERT reported no primary key")
     return int(key[0])
+
+
+# The WHMCS tables the bridge changes, and how; every other table in METADATA is only read.
+# `bridge grants` turns this into the GRANT statements for the bridge's database user.
+WRITES: dict[str, tuple[str, ...]] = {
+    clients.name: ("UPDATE",),
+    hosting.name: ("UPDATE",),
+    custom_field_values.name: ("INSERT", "UPDATE"),
+    credit.name: ("INSERT",),
+    billable_items.name: ("INSERT",),
+    activity_log.name: ("INSERT",),
+    module_log.name: ("INSERT",),
+    emails.name: ("INSERT", "UPDATE"),
+}

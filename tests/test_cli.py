@@ -1,0 +1,176 @@
+"""The `bridge` command as an operator runs it: doctor, migrate, serve and demo, end to end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
+
+from bridge.whmcs.schema import create_whmcs_schema
+from tests.conftest import drop_database, recreate_database
+
+BRIDGE = str(Path(sys.executable).with_name("bridge"))
+
+
+def _run(
+    *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own console script with fixed arguments
+        [BRIDGE, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
+    env["BRIDGE_LOG_LEVEL"] = "WARNING"
+    env["COLUMNS"] = "200"  # wide enough that rich never wraps a table cell mid-name
+    return {**env, **values}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(name="broken_whmcs_url")
+def _broken_whmcs_url(mariadb_url: URL) -> Iterator[URL]:
+    """A throwaway WHMCS database that lacks tblbundles and tblclients.credit."""
+    url = mariadb_url.set(database=f"{mariadb_url.database}_doctor")
+    recreate_database(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        create_whmcs_schema(conn)
+        conn.execute(text("DROP TABLE tblbundles"))
+        conn.execute(text("ALTER TABLE tblclients DROP COLUMN credit"))
+    engine.dispose()
+    yield url
+    drop_database(url)
+
+
+class TestDoctor:
+    def test_missing_column_and_table_are_listed_and_exit_nonzero(
+        self, broken_whmcs_url: URL
+    ) -> None:
+        """Doctor lists every missing table and column and the pending migrations, exit 1."""
+        env = _env(BRIDGE_DATABASE_URL=broken_whmcs_url.render_as_string(hide_password=False))
+
+        result = _run("doctor", env=env)
+
+        assert result.returncode == 1
+        assert "tblclients.credit" in result.stdout
+        assert "table tblbundles" in result.stdout
+        assert "Run `bridge migrate`" in result.stdout
+        assert "Problems found" in result.stdout
+
+    def test_migrate_then_doctor_still_reports_the_whmcs_gap(self, broken_whmcs_url: URL) -> None:
+        """Migrating fixes the bridge's tables but not WHMCS's; doctor says exactly that."""
+        env = _env(BRIDGE_DATABASE_URL=broken_whmcs_url.render_as_string(hide_password=False))
+
+        migrated = _run("migrate", env=env)
+        doctor = _run("doctor", env=env)
+
+        assert migrated.returncode == 0, migrated.stderr
+        assert "revision 0001" in migrated.stdout
+        assert doctor.returncode == 1
+        assert "bridge tables ok" in doctor.stdout
+        assert "tblclients.credit" in doctor.stdout
+
+    def test_serve_refuses_to_start_on_a_broken_schema(self, broken_whmcs_url: URL) -> None:
+        """`bridge serve` checks first and exits with the list instead of serving."""
+        env = _env(BRIDGE_DATABASE_URL=broken_whmcs_url.render_as_string(hide_password=False))
+
+        result = _run("serve", "--listen", f"127.0.0.1:{_free_port()}", env=env)
+
+        assert result.returncode == 1
+        assert "tblclients.credit" in result.stderr
+
+    def test_unreachable_database_is_one_clear_line(self) -> None:
+        """A database that is down gives one error line and exit status 2, no traceback."""
+        env = _env(BRIDGE_DATABASE_URL="mysql+pymysql://bridge:pw@127.0.0.1:1/whmcs")
+
+        result = _run("doctor", env=env)
+
+        assert result.returncode == 2
+        assert result.stderr.startswith("error: Cannot reach the database at 127.0.0.1:1")
+        assert "Traceback" not in result.stderr
+        assert "pw@" not in result.stderr
+
+
+class TestDemo:
+    def test_demo_builds_and_shows_the_data(self, tmp_path: Path) -> None:
+        """`bridge demo --no-serve` builds voipbridge.db and prints the clients it holds."""
+        result = _run("demo", "--no-serve", env=_env(), cwd=tmp_path)
+
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "voipbridge.db").exists()
+        for expected in ("Marie Côté", "Côté & Fils Plomberie", "Dave O'Neil", "$15.00 CAD"):
+            assert expected in result.stdout
+        doctor = _run(
+            "doctor", env=_env(BRIDGE_DATABASE_URL="sqlite:///voipbridge.db"), cwd=tmp_path
+        )
+        assert doctor.returncode == 0, doctor.stdout
+
+    def test_demo_refuses_to_overwrite_a_foreign_file(self, tmp_path: Path) -> None:
+        """An existing voipbridge.db that is not a demo database is left untouched."""
+        precious = tmp_path / "voipbridge.db"
+        precious.write_bytes(b"somebody's data")
+
+        result = _run("demo", "--no-serve", env=_env(), cwd=tmp_path)
+
+        assert result.returncode == 2
+        assert "refusing to overwrite" in result.stderr
+        assert precious.read_bytes() == b"somebody's data"
+
+    def test_demo_refuses_a_real_database(self) -> None:
+        """With BRIDGE_DATABASE_URL pointing at MySQL, the demo will not write demo data there."""
+        env = _env(BRIDGE_DATABASE_URL="mysql+pymysql://bridge:pw@127.0.0.1/whmcs")
+
+        result = _run("demo", "--no-serve", env=env)
+
+        assert result.returncode == 2
+        assert "only runs on its own SQLite file" in result.stderr
+
+    def test_demo_serves_the_bridge_over_http(self, tmp_path: Path) -> None:
+        """`bridge demo` serves on the given address: /healthz answers from the demo database."""
+        port = _free_port()
+        process = subprocess.Popen(  # noqa: S603 - our own console script
+            [BRIDGE, "demo", "--listen", f"127.0.0.1:{port}"],
+            cwd=tmp_path,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            health = _wait_for_health(f"http://127.0.0.1:{port}/healthz", process)
+        finally:
+            process.send_signal(signal.SIGINT)
+            stdout, _ = process.communicate(timeout=30)
+
+        assert health.status_code == 200
+        assert health.json()["result"]["checks"]["database"]["backend"] == "sqlite"
+        assert f"http://127.0.0.1:{port}/healthz" in stdout
+        assert "disabled until BRIDGE_SECRET is set" in stdout
+
+
+def _wait_for_health(url: str, process: subprocess.Popen[str]) -> httpx.Response:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"bridge demo exited early: {process.communicate()[1]}")
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    pytest.fail(f"bridge demo did not answer on {url} within 60 s")

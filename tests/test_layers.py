@@ -1,0 +1,69 @@
+"""The layering rules of DESIGN.md §1, checked on the source so they cannot quietly erode."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+BRIDGE = Path(__file__).resolve().parents[1] / "bridge"
+_SQL_ON_WHMCS = re.compile(r"\b(select|insert|update|delete|from|join)\b[^;]*\btbl[a-z]+", re.I)
+
+
+def _modules() -> Iterator[tuple[Path, ast.Module]]:
+    for path in sorted(BRIDGE.rglob("*.py")):
+        yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _imports(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def _inside(path: Path, package: str) -> bool:
+    return (BRIDGE / package) in path.parents
+
+
+def test_only_settings_reads_the_environment() -> None:
+    """No module but bridge/settings.py touches os.environ or os.getenv."""
+    offenders = [
+        path.relative_to(BRIDGE.parent)
+        for path, tree in _modules()
+        if path.name != "settings.py"
+        and any(
+            isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv")
+            for node in ast.walk(tree)
+        )
+    ]
+    assert offenders == []
+
+
+def test_whmcs_tables_are_queried_only_from_bridge_whmcs() -> None:
+    """SQL text on tbl* tables and the WHMCS table objects stay inside bridge/whmcs/."""
+    offenders = []
+    for path, tree in _modules():
+        if _inside(path, "whmcs"):
+            continue
+        if "bridge.whmcs.tables" in _imports(tree):
+            offenders.append(f"{path.name}: imports bridge.whmcs.tables")
+        for node in ast.walk(tree):
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and _SQL_ON_WHMCS.search(text):
+                offenders.append(f"{path.name}: {text[:60]!r}")
+    assert offenders == []
+
+
+def test_outbound_http_lives_in_bridge_modules() -> None:
+    """Only adapters in bridge/modules/ import an HTTP client."""
+    offenders = [
+        path.relative_to(BRIDGE.parent)
+        for path, tree in _modules()
+        if not _inside(path, "modules") and _imports(tree) & {"httpx", "httpx2", "requests"}
+    ]
+    assert offenders == []

@@ -1,0 +1,58 @@
+"""The health endpoint and the index."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import URL
+from starlette.testclient import TestClient
+
+from bridge import __version__
+from bridge.app import create_app
+from bridge.db import EngineDatabase, make_engine
+from bridge.settings import Settings
+
+
+class TestHealth:
+    def test_healthy_database(self, http: TestClient) -> None:
+        """With the database answering, /healthz is 200 with the check's latency."""
+        response = http.get("/healthz")
+
+        assert response.status_code == 200
+        check = response.json()["result"]["checks"]["database"]
+        assert check["ok"] is True
+        assert check["backend"] == "mysql"
+        assert check["latency_ms"] >= 0
+
+    def test_unreachable_database(self, mariadb_url: URL) -> None:
+        """With the database down, /healthz is 503 and names the failed check, not the host."""
+        settings = Settings(database_url=mariadb_url.set(port=1))
+        app = create_app(settings, database=EngineDatabase(make_engine(settings)))
+        with TestClient(app) as http:
+            response = http.get("/healthz")
+
+        assert response.status_code == 503
+        body = response.json()
+        assert body["ok"] is False
+        assert body["result"]["checks"]["database"]["error"] == "database_unavailable"
+        assert "127.0.0.1" not in response.text
+
+
+class TestIndexAndRouting:
+    def test_index_names_the_service(self, http: TestClient) -> None:
+        """GET / says what this is and its version."""
+        result = http.get("/").json()["result"]
+
+        assert (result["service"], result["version"]) == ("voipbridge", __version__)
+
+    def test_unknown_path_is_a_json_404(self, http: TestClient) -> None:
+        """Unknown paths get the same JSON error envelope as everything else."""
+        response = http.get("/nowhere")
+
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+
+    def test_wrong_method_is_a_json_405(self, http: TestClient) -> None:
+        """A GET on the module endpoint is a 405 in the envelope."""
+        response = http.get("/v1/whmcs/fusionpbx/meta")
+
+        assert response.status_code == 405
+        assert response.json()["ok"] is False

@@ -1,0 +1,88 @@
+"""Module calls from the PHP shims: meta, config-options, unknown names, bad bodies."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+from starlette.testclient import TestClient
+
+from bridge.modules.catalog import MODULES
+from bridge.store.tables import nonces
+from tests.web.signing_helpers import call_module, signing_headers
+
+
+class TestMeta:
+    def test_each_module_describes_itself(self, http: TestClient) -> None:
+        """Every VoIP module answers meta with WHMCS's MetaData keys."""
+        for name, spec in MODULES.items():
+            response = call_module(http, name, "meta")
+
+            assert response.status_code == 200
+            result = response.json()["result"]
+            assert result["DisplayName"] == spec.display_name
+            assert result["APIVersion"] == "1.1"
+            assert result["RequiresServer"] is True
+
+
+class TestConfigOptions:
+    def test_fields_come_in_configoption_order(self, http: TestClient) -> None:
+        """The product settings list keeps catalog order, which fixes configoption1..N."""
+        response = call_module(http, "vodia", "config-options")
+
+        options = response.json()["result"]
+        assert list(options) == [field.name for field in MODULES["vodia"].settings]
+        assert options["License Key"]["Type"] == "text"
+        assert options["Realtime Billing"]["Type"] == "yesno"
+        assert options["Mailbox"]["Options"] == "no,email without attachment,email with attachment"
+
+    def test_catalog_fits_in_whmcs_24_settings(self) -> None:
+        """No module declares more settings than WHMCS can store."""
+        assert all(len(spec.settings) <= 24 for spec in MODULES.values())
+
+
+class TestBadCalls:
+    def test_unknown_module(self, http: TestClient, conn: Connection) -> None:
+        """A module the bridge does not serve is a 404 naming it; the nonce is not spent."""
+        response = call_module(http, "cpanel", "meta")
+
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "unknown_action"
+        assert "'cpanel'" in response.json()["error"]["message"]
+        assert conn.execute(select(func.count()).select_from(nonces)).scalar_one() == 0
+
+    def test_unknown_action(self, http: TestClient) -> None:
+        """An action the bridge does not offer is a 404 naming it."""
+        response = call_module(http, "fusionpbx", "reboot-everything")
+
+        assert response.status_code == 404
+        assert "'reboot-everything'" in response.json()["error"]["message"]
+
+    def test_body_that_is_not_json(self, http: TestClient, conn: Connection) -> None:
+        """A signed body that is not JSON is a 422 and spends no nonce."""
+        path = "/v1/whmcs/fusionpbx/meta"
+        body = b"params=1&whmcs=2"
+
+        response = http.post(path, content=body, headers=signing_headers(path, body))
+
+        assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_request")
+        assert conn.execute(select(func.count()).select_from(nonces)).scalar_one() == 0
+
+    def test_params_must_be_an_object(self, http: TestClient) -> None:
+        """params sent as a list (other than PHP's empty []) is refused."""
+        path = "/v1/whmcs/fusionpbx/meta"
+        body = json.dumps({"params": [1, 2]}).encode()
+
+        response = http.post(path, content=body, headers=signing_headers(path, body))
+
+        assert response.status_code == 422
+
+    def test_php_empty_array_params_are_accepted(self, http: TestClient) -> None:
+        """WHMCS's empty-$params test call arrives as [] from json_encode and still works."""
+        path = "/v1/whmcs/lesnet/meta"
+        body = b'{"params": [], "whmcs": []}'
+
+        response = http.post(path, content=body, headers=signing_headers(path, body))
+
+        assert response.status_code == 200
