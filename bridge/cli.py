@@ -1,4 +1,4 @@
-"""The ``bridge`` command: serve, migrate, doctor and demo.
+"""The ``bridge`` command: serve, migrate, doctor, grants and demo.
 
 Each subcommand is a few lines that load settings, call the layer that does the work and print the
 outcome. Expected failures (:class:`~bridge.errors.BridgeError`) print one line to stderr and exit
@@ -24,6 +24,7 @@ from bridge.db import EngineDatabase, make_engine
 from bridge.demo import build_demo_database, render_summary, summarize_demo
 from bridge.doctor import examine
 from bridge.errors import BridgeError, ConfigError
+from bridge.grants import grant_statements
 from bridge.settings import Listen, Settings, load_settings
 from bridge.store.migrate import upgrade_database
 
@@ -111,6 +112,15 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def run_grants(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the GRANT statements the bridge's database user needs."""
+    database = args.database or (None if settings.is_sqlite else settings.database_url.database)
+    if not database:
+        raise ConfigError("Name the WHMCS database: --database whmcs (or set BRIDGE_DATABASE_URL).")
+    print("\n".join(grant_statements(args.account, database)))
+    return 0
+
+
 def _serve(settings: Settings, database: EngineDatabase) -> None:
     app = create_app(settings, database=database)
     uvicorn.run(
@@ -145,6 +155,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "doctor", help="check the WHMCS schema and the bridge's tables; exit 1 on problems"
     )
     doctor.set_defaults(run=run_doctor)
+
+    grants = commands.add_parser(
+        "grants", help="print the GRANT statements for the bridge's database user"
+    )
+    grants.add_argument("account", help="USER@HOST, e.g. voipbridge@10.0.0.%%")
+    grants.add_argument("--database", help="WHMCS database (default: from BRIDGE_DATABASE_URL)")
+    grants.set_defaults(run=run_grants)
 
     demo = commands.add_parser(
         "demo", help="build a demo WHMCS in SQLite, show it, and serve the bridge on it"
