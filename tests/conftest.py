@@ -14,7 +14,8 @@ tests are never skipped.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -80,6 +81,30 @@ def drop_database(url: URL) -> None:
     with server.begin() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
     server.dispose()
+
+
+@contextmanager
+def throwaway_whmcs_database(
+    url: URL,
+    suffix: str,
+    prepare: Callable[[Connection], object] = lambda _conn: None,
+    *,
+    migrate: bool = False,
+) -> Iterator[URL]:
+    """Yield a separate, committed WHMCS database for tests that need DDL; drop it afterwards."""
+    throwaway = url.set(database=f"{url.database}_{suffix}")
+    recreate_database(throwaway)
+    engine = create_engine(throwaway)
+    try:
+        with engine.begin() as conn:
+            create_whmcs_schema(conn)
+            prepare(conn)
+        if migrate:
+            upgrade_database(engine)
+        yield throwaway
+    finally:
+        engine.dispose()
+        drop_database(throwaway)
 
 
 @pytest.fixture(scope="session", name="mariadb_url")

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL
+from sqlalchemy import text
+from sqlalchemy.engine import URL, Connection
 
-from bridge.whmcs.schema import create_whmcs_schema
-from tests.conftest import drop_database, recreate_database
+from tests.conftest import throwaway_whmcs_database
 
 BRIDGE = str(Path(sys.executable).with_name("bridge"))
 
@@ -43,19 +42,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _break_schema(conn: Connection) -> None:
+    conn.execute(text("DROP TABLE tblbundles"))
+    conn.execute(text("ALTER TABLE tblclients DROP COLUMN credit"))
+
+
 @pytest.fixture(name="broken_whmcs_url")
 def _broken_whmcs_url(mariadb_url: URL) -> Iterator[URL]:
     """A throwaway WHMCS database that lacks tblbundles and tblclients.credit."""
-    url = mariadb_url.set(database=f"{mariadb_url.database}_doctor")
-    recreate_database(url)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        create_whmcs_schema(conn)
-        conn.execute(text("DROP TABLE tblbundles"))
-        conn.execute(text("ALTER TABLE tblclients DROP COLUMN credit"))
-    engine.dispose()
-    yield url
-    drop_database(url)
+    with throwaway_whmcs_database(mariadb_url, "doctor", _break_schema) as url:
+        yield url
 
 
 class TestDoctor:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
 from bridge.db import EngineDatabase, make_engine
@@ -17,32 +17,26 @@ from bridge.doctor import examine
 from bridge.errors import InvalidRequest
 from bridge.grants import grant_statements
 from bridge.settings import Settings
-from bridge.store.migrate import upgrade_database
 from bridge.whmcs.customfields import set_client_field
 from bridge.whmcs.money import move_credit
-from bridge.whmcs.schema import create_whmcs_schema
 from bridge.whmcs.services import ServiceStatus, set_service_status
-from tests.conftest import drop_database, recreate_database
+from tests.conftest import throwaway_whmcs_database
 from tests.factories.whmcs import make_client, make_service, make_voip_client_fields
 from tests.test_cli import BRIDGE, _env
 
 USER, PASSWORD = "bridge_grants_test", "grants-test-pw-1"
 
 
+def _one_voip_client(conn: Connection) -> None:
+    make_voip_client_fields(conn)
+    make_service(conn, make_client(conn, credit=Decimal("5.00")))
+
+
 @pytest.fixture(name="whmcs_url")
 def _whmcs_url(mariadb_url: URL) -> Iterator[URL]:
     """A migrated WHMCS database holding one client with a VoIP service."""
-    url = mariadb_url.set(database=f"{mariadb_url.database}_grants")
-    recreate_database(url)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        create_whmcs_schema(conn)
-        make_voip_client_fields(conn)
-        make_service(conn, make_client(conn, credit=Decimal("5.00")))
-    upgrade_database(engine)
-    engine.dispose()
-    yield url
-    drop_database(url)
+    with throwaway_whmcs_database(mariadb_url, "grants", _one_voip_client, migrate=True) as url:
+        yield url
 
 
 @pytest.fixture(name="limited_url")
