@@ -185,7 +185,7 @@ def _seed_catalog(conn: Connection, ids: DemoIds) -> None:
         )
     products = {
         "fusionpbx": ("Hosted PBX &amp; Trunking", {"VoIP Package": "Canada Metered"}),
-        "vodia": ("Vodia Cloud PBX", {"VoIP Package": "Canada Metered", "Realtime Billing": "on"}),
+        "vodia": ("Vodia Cloud PBX", {"VoIP Package": "Canada Prepaid"}),
         "lesnet": ("SIP Trunk (LesNet)", {"VoIP Package": "Canada Metered"}),
     }
     for module, (name, settings) in products.items():

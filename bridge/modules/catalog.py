@@ -51,7 +51,6 @@ class ModuleSpec:
 _BILLING = (
     SettingField("License Key", "text", "voipbridge license key (Activate, then Verify)"),
     SettingField("VoIP Package", "text", "Name of the bridge's rating package for this product"),
-    SettingField("Realtime Billing", "yesno", "Deduct call costs from credit every 5 minutes"),
     SettingField("Special Number Billing", "yesno", "Bill only calls matching special rules"),
 )
 

@@ -34,7 +34,7 @@ class TestConfigOptions:
         options = response.json()["result"]
         assert list(options) == [field.name for field in MODULES["vodia"].settings]
         assert options["License Key"]["Type"] == "text"
-        assert options["Realtime Billing"]["Type"] == "yesno"
+        assert options["Special Number Billing"]["Type"] == "yesno"
         assert options["Mailbox"]["Options"] == "no,email without attachment,email with attachment"
 
     def test_catalog_fits_in_whmcs_24_settings(self) -> None:

@@ -26,15 +26,15 @@ class TestGetService:
         product = make_product(
             conn,
             module="fusionpbx",
-            settings={"VoIP Package": "Canada Metered", "Realtime Billing": "on"},
+            settings={"VoIP Package": "Canada Metered", "Special Number Billing": "on"},
         )
         service_id = make_service(conn, make_client(conn), product_id=product)
 
         settings = get_service(conn, service_id).product.settings
 
         assert settings["VoIP Package"] == "Canada Metered"
-        assert settings["Realtime Billing"] == "on"
-        assert settings["Special Number Billing"] == ""
+        assert settings["Special Number Billing"] == "on"
+        assert settings["License Key"] == ""
 
     def test_server_is_attached_without_exposing_secrets_in_repr(self, conn: Connection) -> None:
         """The service's server comes along; its encrypted password never shows in repr."""
