@@ -22,6 +22,7 @@ what is wrong and what to do, and never contain a password or secret.
     │   └── NonceReused (401 nonce_reused)
     ├── PayloadTooLarge (413 payload_too_large)
     ├── NotConfigured (503 not_configured) ........... the bridge lacks a setting this call needs
+    ├── RatingError (500 rating_error) ............... bridge/rating/errors.py; 422 for bad input
     └── DatabaseError (503 database_error)
         ├── DatabaseUnavailable (503 database_unavailable)  transient: cannot connect, link dropped
         ├── DatabaseBusy (503 database_busy) .............. transient: lock wait timeout, deadlock
