@@ -1,0 +1,283 @@
+"""Provider rate cards as CSV: reading them into tariff rows, and writing tariffs back out.
+
+A rate card's first row is its header. Each column is mapped to one tariff field, by default by
+header name (case, spaces and underscores ignored: ``Rate Value`` is ``RateValue``); a saved
+per-tariff mapping and explicit overrides take precedence. Required fields: Description, Prefix,
+RateValue, Increment. Optional: ShortDescription, Lastratechangedate, Oldrate, RatePremium,
+ConnectionFee. Other columns are ignored.
+
+The reader streams: it holds one row at a time plus a prefix index for duplicate detection, so a
+100 MB file never sits in memory. It never stops at the first bad row; it reports every bad line
+number at the end (:meth:`TariffCsvReader.finish`), and the caller imports nothing when there is
+one. Files may be comma- or semicolon-delimited (semicolon files may use a decimal comma), UTF-8
+with or without BOM, with CRLF or LF line ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from bridge.rating.errors import InvalidRatingInput
+from bridge.rating.models import RateRow
+
+REQUIRED_FIELDS = ("Description", "Prefix", "RateValue", "Increment")
+OPTIONAL_FIELDS = (
+    "ShortDescription",
+    "Lastratechangedate",
+    "Oldrate",
+    "RatePremium",
+    "ConnectionFee",
+)
+TARIFF_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+MAX_REPORTED_LINES = 50
+MAX_PREFIX_DIGITS = 32
+MAX_RATE_DECIMALS = 8
+
+_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S")
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", name).lower()
+
+
+_FIELD_BY_KEY = {_key(name): name for name in TARIFF_FIELDS}
+
+
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    """One rejected line of a rate card and why."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+class TariffCsvError(InvalidRatingInput):
+    """A rate card cannot be imported; ``bad_lines`` lists every problem by line number."""
+
+    def __init__(self, source: str, bad_lines: list[BadLine]) -> None:
+        self.bad_lines = tuple(bad_lines)
+        shown = "\n".join(f"  {bad}" for bad in bad_lines[:MAX_REPORTED_LINES])
+        more = len(bad_lines) - MAX_REPORTED_LINES
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(
+            f"{source}: {len(bad_lines)} bad line(s), every one listed; fix them and retry:\n"
+            f"{shown}{tail}"
+        )
+
+
+def resolve_mapping(
+    header: list[str],
+    saved: Mapping[str, str] | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Return field -> header column for ``header``: defaults, then saved, then overrides.
+
+    ``saved`` maps fields to header names (as stored for the tariff); ``overrides`` maps header
+    names to fields (the CLI's ``--map column=field``), and a field of ``-`` skips the column.
+    """
+    by_key = {_key(column): column for column in header if column.strip()}
+    mapping = {field: by_key[_key(field)] for field in TARIFF_FIELDS if _key(field) in by_key}
+    for field, column in (saved or {}).items():
+        if column in header and field in TARIFF_FIELDS:
+            _unmap_column(mapping, column)
+            mapping[field] = column
+    for column, field_name in (overrides or {}).items():
+        if column not in header:
+            raise InvalidRatingInput(
+                f"--map names column {column!r}, which the header does not have "
+                f"(columns: {', '.join(header)})"
+            )
+        _unmap_column(mapping, column)
+        if field_name.strip() in ("-", ""):
+            continue
+        target = _FIELD_BY_KEY.get(_key(field_name))
+        if target is None:
+            raise InvalidRatingInput(
+                f"--map {column}={field_name}: unknown field; use one of {', '.join(TARIFF_FIELDS)}"
+            )
+        mapping[target] = column
+    missing = [field for field in REQUIRED_FIELDS if field not in mapping]
+    if missing:
+        raise InvalidRatingInput(
+            f"no column for {', '.join(missing)}; the header has {', '.join(header)}. Map them "
+            "with --map COLUMN=FIELD."
+        )
+    return mapping
+
+
+def _unmap_column(mapping: dict[str, str], column: str) -> None:
+    for field in [field for field, mapped in mapping.items() if mapped == column]:
+        del mapping[field]
+
+
+class TariffCsvReader:
+    """Stream :class:`RateRow` values out of a rate card, collecting every bad line."""
+
+    def __init__(
+        self,
+        lines: Iterable[str],
+        *,
+        source: str = "rate card",
+        saved: Mapping[str, str] | None = None,
+        overrides: Mapping[str, str] | None = None,
+    ) -> None:
+        self.source = source
+        lines = iter(lines)
+        first = next(lines, "").lstrip("\ufeff")
+        if not first.strip():
+            raise InvalidRatingInput(f"{source}: the file is empty; the first row must be a header")
+        self.delimiter = ";" if first.count(";") > first.count(",") else ","
+        header = next(csv.reader([first], delimiter=self.delimiter))
+        self.header = [column.strip() for column in header]
+        self.mapping = resolve_mapping(self.header, saved, overrides)
+        self._positions = {field: self.header.index(col) for field, col in self.mapping.items()}
+        self._reader = csv.reader(lines, delimiter=self.delimiter)
+        self.bad_lines: list[BadLine] = []
+        self.rows_read = 0
+
+    def rows(self) -> Iterator[RateRow]:
+        """Yield each good row once; bad lines are recorded, exact repeats skipped."""
+        seen: dict[str, tuple[int, tuple[object, ...]]] = {}
+        for cells in self._reader:
+            line = self._reader.line_num + 1  # +1: the header was read before this reader
+            if not any(cell.strip() for cell in cells):
+                continue
+            self.rows_read += 1
+            try:
+                row = self._parse(cells)
+            except InvalidRatingInput as exc:
+                self.bad_lines.append(BadLine(line, str(exc)))
+                continue
+            signature = (row.rate, row.increment, row.connection_fee, row.description)
+            first = seen.setdefault(row.prefix, (line, signature))
+            if first[1] != signature:
+                self.bad_lines.append(
+                    BadLine(
+                        line,
+                        f"prefix {row.prefix} is already on line {first[0]} "
+                        "with a different rate, increment, fee or description",
+                    )
+                )
+            elif first[0] == line:
+                yield row
+
+    def finish(self) -> None:
+        """Raise :class:`TariffCsvError` listing every bad line, if there was any."""
+        if self.bad_lines:
+            raise TariffCsvError(self.source, self.bad_lines)
+        if self.rows_read == 0:
+            raise InvalidRatingInput(f"{self.source}: the file has a header but no rates")
+
+    def _parse(self, cells: list[str]) -> RateRow:
+        values = {field: self._cell(cells, field) for field in self._positions}
+        if not values["Prefix"]:
+            raise InvalidRatingInput("Prefix is empty")
+        if not values["Description"]:
+            raise InvalidRatingInput("Description is empty")
+        prefix = values["Prefix"].replace(" ", "").removeprefix("+")
+        if not (prefix.isascii() and prefix.isdigit()):
+            raise InvalidRatingInput(f"Prefix {values['Prefix']!r} is not digits")
+        if len(prefix) > MAX_PREFIX_DIGITS:
+            raise InvalidRatingInput(f"Prefix {prefix} is longer than {MAX_PREFIX_DIGITS} digits")
+        for field, limit in (("Description", 255), ("ShortDescription", 64)):
+            if len(values.get(field, "")) > limit:
+                raise InvalidRatingInput(f"{field} is longer than {limit} characters")
+        increment = values["Increment"]
+        if not (increment.isascii() and increment.isdigit()) or int(increment) < 1:
+            raise InvalidRatingInput(f"Increment {increment!r} is not a whole number of seconds")
+        return RateRow(
+            prefix=prefix,
+            description=values["Description"],
+            rate=self._amount(values["RateValue"], "RateValue"),
+            increment=int(increment),
+            connection_fee=self._optional_amount(values.get("ConnectionFee"), "ConnectionFee")
+            or Decimal(0),
+            short_description=values.get("ShortDescription", ""),
+            last_rate_change=_parse_date(values.get("Lastratechangedate", "")),
+            old_rate=self._optional_amount(values.get("Oldrate"), "Oldrate"),
+            rate_premium=self._optional_amount(values.get("RatePremium"), "RatePremium"),
+        )
+
+    def _cell(self, cells: list[str], field: str) -> str:
+        position = self._positions[field]
+        if position >= len(cells):
+            raise InvalidRatingInput(
+                f"only {len(cells)} column(s); {field} is column {position + 1}"
+            )
+        return cells[position].strip()
+
+    def _amount(self, text: str, field: str) -> Decimal:
+        cleaned = text.replace(" ", "")
+        if self.delimiter == ";":
+            cleaned = cleaned.replace(",", ".")
+        if cleaned.startswith("-"):
+            raise InvalidRatingInput(f"{field} {text!r} is negative")
+        if not _NUMBER.match(cleaned):
+            raise InvalidRatingInput(f"{field} {text!r} is not a number")
+        whole, _, fraction = cleaned.partition(".")
+        if len(fraction) > MAX_RATE_DECIMALS or len(whole.lstrip("0")) > 10:
+            # Stored as DECIMAL(18,8): refuse what the database would silently round.
+            raise InvalidRatingInput(
+                f"{field} {text!r} has more than {MAX_RATE_DECIMALS} decimals or 10 digits"
+            )
+        try:
+            return Decimal(cleaned)
+        except InvalidOperation:  # pragma: no cover - the pattern above admits only numbers
+            raise InvalidRatingInput(f"{field} {text!r} is not a number") from None
+
+    def _optional_amount(self, text: str | None, field: str) -> Decimal | None:
+        return None if not text else self._amount(text, field)
+
+
+def _parse_date(text: str) -> date | None:
+    if not text:
+        return None
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise InvalidRatingInput(f"Lastratechangedate {text!r} is not a date (use YYYY-MM-DD)")
+
+
+def tariff_csv_lines(rows: Iterable[RateRow]) -> Iterator[str]:
+    """Yield a rate card for ``rows`` with every tariff field as a column, header first."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def flush(values: Iterable[object]) -> str:
+        writer.writerow(values)
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    yield flush(TARIFF_FIELDS)
+    for row in rows:
+        yield flush(
+            (
+                row.description,
+                row.prefix,
+                _plain(row.rate),
+                row.increment,
+                row.short_description,
+                row.last_rate_change.isoformat() if row.last_rate_change else "",
+                _plain(row.old_rate),
+                _plain(row.rate_premium),
+                _plain(row.connection_fee) if row.connection_fee else "",
+            )
+        )
+
+
+def _plain(amount: Decimal | None) -> str:
+    return "" if amount is None else f"{amount.normalize():f}"

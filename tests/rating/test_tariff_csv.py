@@ -1,0 +1,172 @@
+"""Rate cards: column mapping, streaming validation with every bad line, and export."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from bridge.rating.errors import InvalidRatingInput
+from bridge.rating.tariff_csv import (
+    TariffCsvError,
+    TariffCsvReader,
+    resolve_mapping,
+    tariff_csv_lines,
+)
+
+
+def _read(text: str, **kwargs: object) -> TariffCsvReader:
+    return TariffCsvReader(text.splitlines(keepends=True), **kwargs)  # type: ignore[arg-type]
+
+
+class TestMapping:
+    def test_default_mapping_by_header_name_ignores_case_and_spacing(self) -> None:
+        """'rate value', 'PREFIX' and 'Increment' map to their fields without help."""
+        mapping = resolve_mapping(["description", "PREFIX", "rate value", "Increment", "Notes"])
+
+        assert mapping == {
+            "Description": "description",
+            "Prefix": "PREFIX",
+            "RateValue": "rate value",
+            "Increment": "Increment",
+        }
+
+    def test_saved_mapping_then_overrides(self) -> None:
+        """A saved mapping names odd columns; an override beats it; '-' drops a column."""
+        header = ["Dest", "Code", "Price", "Billing", "Description"]
+        saved = {
+            "Description": "Dest",
+            "Prefix": "Code",
+            "RateValue": "Price",
+            "Increment": "Billing",
+        }
+
+        mapping = resolve_mapping(header, saved, {"Description": "Description", "Dest": "-"})
+
+        assert mapping["Description"] == "Description"
+        assert mapping["Prefix"] == "Code"
+
+    def test_missing_required_column_names_it_and_the_header(self) -> None:
+        """A card without a rate column says which field is unmapped and what columns exist."""
+        with pytest.raises(
+            InvalidRatingInput, match=r"no column for RateValue.*Description, Prefix"
+        ):
+            resolve_mapping(["Description", "Prefix", "Increment"])
+
+    def test_override_of_unknown_field_or_column(self) -> None:
+        """--map with a field or column that does not exist is refused with the choices."""
+        header = ["Description", "Prefix", "RateValue", "Increment", "Fee"]
+        with pytest.raises(InvalidRatingInput, match="unknown field"):
+            resolve_mapping(header, overrides={"Fee": "Tip"})
+        with pytest.raises(InvalidRatingInput, match="does not have"):
+            resolve_mapping(header, overrides={"Cost": "ConnectionFee"})
+
+
+class TestReader:
+    def test_comma_file_with_bom_and_crlf(self) -> None:
+        """A UTF-8 BOM, CRLF line ends and optional columns are all read."""
+        text = (
+            "\ufeffDescription,Prefix,RateValue,Increment,ConnectionFee,Lastratechangedate\r\n"
+            "Canada,1,0.0100,6,,2025-12-01\r\n"
+            "Jamaica Mobile,1876,0.2150,60,0.05,2025/11/30\r\n"
+        )
+        reader = _read(text)
+
+        rows = list(reader.rows())
+        reader.finish()
+
+        assert [(r.prefix, r.rate, r.increment) for r in rows] == [
+            ("1", Decimal("0.0100"), 6),
+            ("1876", Decimal("0.2150"), 60),
+        ]
+        assert rows[1].connection_fee == Decimal("0.05")
+        assert rows[1].last_rate_change == date(2025, 11, 30)
+
+    def test_semicolon_file_with_decimal_commas(self) -> None:
+        """European cards use ';' and decimal commas."""
+        reader = _read("Description;Prefix;RateValue;Increment\nUK Mobile;447;0,0450;60\n")
+
+        rows = list(reader.rows())
+
+        assert rows[0].rate == Decimal("0.0450")
+        assert reader.delimiter == ";"
+
+    def test_every_bad_line_is_reported_with_its_number(self) -> None:
+        """All bad rows are collected (not just the first) and the import is refused."""
+        text = (
+            "Description,Prefix,RateValue,Increment\n"
+            "Good,1,0.01,6\n"
+            "No rate,44,,60\n"
+            "Words,45,cheap,60\n"
+            "Negative,46,-0.01,60\n"
+            "Bad increment,47,0.01,zero\n"
+            "Bad prefix,4a8,0.01,60\n"
+            "Conflict,1,0.02,6\n"
+            "Short row,49\n"
+        )
+        reader = _read(text, source="telnyx.csv")
+        good = list(reader.rows())
+
+        with pytest.raises(TariffCsvError) as caught:
+            reader.finish()
+
+        assert [bad.line for bad in caught.value.bad_lines] == [3, 4, 5, 6, 7, 8, 9]
+        message = str(caught.value)
+        assert "telnyx.csv: 7 bad line(s), every one listed" in message
+        assert "line 8: prefix 1 is already on line 2" in message
+        assert "line 5: RateValue '-0.01' is negative" in message
+        assert [row.prefix for row in good] == ["1"]
+
+    def test_exact_repeats_are_kept_once(self) -> None:
+        """The same row twice is not a conflict; it is imported once."""
+        reader = _read("Description,Prefix,RateValue,Increment\nUS,1,0.01,6\nUS,1,0.01,6\n")
+
+        assert len(list(reader.rows())) == 1
+        reader.finish()
+
+    def test_empty_file_and_header_only(self) -> None:
+        """An empty file and a header without rates are both refused clearly."""
+        with pytest.raises(InvalidRatingInput, match="empty"):
+            _read("")
+        reader = _read("Description,Prefix,RateValue,Increment\n\n")
+        list(reader.rows())
+        with pytest.raises(InvalidRatingInput, match="no rates"):
+            reader.finish()
+
+    def test_streams_without_reading_ahead(self) -> None:
+        """Rows come out as lines go in, so a huge file is never held whole."""
+        consumed = 0
+
+        def lines() -> object:
+            nonlocal consumed
+            yield "Description,Prefix,RateValue,Increment\n"
+            for n in range(1_000_000):
+                consumed += 1
+                yield f"Dest {n},{100000 + n},0.01,60\n"
+
+        reader = TariffCsvReader(lines())  # type: ignore[arg-type]
+        first = next(reader.rows())
+
+        assert first.prefix == "100000"
+        assert consumed < 10
+
+
+class TestExport:
+    def test_export_reimports_to_the_same_rows(self) -> None:
+        """Exported cards use the documented column names and read back identically."""
+        text = (
+            "Description,Prefix,RateValue,Increment,ShortDescription,Oldrate,RatePremium,ConnectionFee\n"
+            "Jamaica Mobile,1876,0.2150,60,JM,0.2000,0.01,0.05\n"
+            "Canada,1,0.01,6,,,,\n"
+        )
+        original = list(_read(text).rows())
+
+        exported = "".join(tariff_csv_lines(original))
+        again = list(_read(exported).rows())
+
+        assert exported.splitlines()[0] == (
+            "Description,Prefix,RateValue,Increment,ShortDescription,Lastratechangedate,"
+            "Oldrate,RatePremium,ConnectionFee"
+        )
+        assert again == original
