@@ -1,0 +1,109 @@
+"""FusionPBX CDR exports: the columns rating needs, timezones, legs and bad lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bridge.modules.fusionpbx_csv import FusionPbxCsvError, FusionPbxCsvReader
+from bridge.rating.errors import InvalidRatingInput
+from bridge.rating.models import Direction
+
+TORONTO = ZoneInfo("America/Toronto")
+HEADER = (
+    "xml_cdr_uuid,direction,caller_id_number,caller_destination,destination_number,"
+    "start_stamp,billsec,leg\n"
+)
+
+
+def _read(text: str) -> FusionPbxCsvReader:
+    return FusionPbxCsvReader(text.splitlines(keepends=True), zone=TORONTO)
+
+
+class TestFusionPbxCsv:
+    def test_columns_map_to_cdrs(self) -> None:
+        """Outbound rates on destination_number, inbound on caller_destination; times become UTC."""
+        reader = _read(
+            HEADER
+            + "u1,outbound,2112,,4165550100,2025-12-29 10:15:02-05,95,a\n"
+            + "u2,inbound,4165550199,5192229000,2112,2025-12-29T11:00:00-05:00,30,a\n"
+        )
+
+        out, inbound = list(reader.cdrs())
+        reader.finish()
+
+        assert (out.uuid, out.direction, out.rated_number, out.billsec) == (
+            "u1",
+            Direction.OUTBOUND,
+            "4165550100",
+            95,
+        )
+        assert out.start == datetime(2025, 12, 29, 15, 15, 2, tzinfo=UTC)
+        assert inbound.rated_number == "5192229000"
+
+    def test_stamp_without_offset_uses_the_pbx_zone_across_dst(self) -> None:
+        """A naive stamp is read in the PBX's zone, so both sides of a DST change are right."""
+        reader = _read(
+            HEADER
+            + "u1,outbound,1,,2,2026-03-08 01:30:00,5,a\n"
+            + "u2,outbound,1,,2,2026-03-08 03:30:00,5,a\n"
+        )
+
+        before, after = list(reader.cdrs())
+
+        assert before.start == datetime(2026, 3, 8, 6, 30, tzinfo=UTC)  # EST, UTC-5
+        assert after.start == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # EDT, UTC-4
+
+    def test_b_legs_and_repeated_uuids_are_skipped(self) -> None:
+        """Only a-legs are billed, and a uuid repeated in the export counts once."""
+        reader = _read(
+            HEADER
+            + "u1,outbound,1,,2,2025-01-01 00:00:00,5,a\n"
+            + "u1-b,outbound,1,,2,2025-01-01 00:00:00,5,b\n"
+            + "u1,outbound,1,,2,2025-01-01 00:00:00,5,a\n"
+        )
+
+        assert [cdr.uuid for cdr in reader.cdrs()] == ["u1"]
+        assert (reader.b_legs, reader.duplicates) == (1, 1)
+
+    def test_older_export_without_caller_destination(self) -> None:
+        """Without caller_destination (old exports) inbound calls rate on destination_number."""
+        reader = _read(
+            "uuid,direction,destination_number,start_stamp,billsec\n"
+            "u9,inbound,5195550100,2025-01-01 00:00:00,7\n"
+        )
+
+        (cdr,) = reader.cdrs()
+
+        assert (cdr.uuid, cdr.rated_number) == ("u9", "5195550100")
+
+    def test_fractional_billsec_rounds_up(self) -> None:
+        """A part second answered is a second started."""
+        (cdr,) = _read(HEADER + "u1,outbound,1,,2,2025-01-01 00:00:00,12.2,a\n").cdrs()
+
+        assert cdr.billsec == 13
+
+    def test_every_bad_line_is_listed(self) -> None:
+        """Bad direction, time and billsec are all reported by line; good rows still stream."""
+        reader = _read(
+            HEADER
+            + "u1,sideways,1,,2,2025-01-01 00:00:00,5,a\n"
+            + "u2,outbound,1,,2,yesterday,5,a\n"
+            + "u3,outbound,1,,2,2025-01-01 00:00:00,-4,a\n"
+            + "u4,outbound,1,,2,2025-01-01 00:00:00,5,a\n"
+            + ",outbound,1,,2,2025-01-01 00:00:00,5,a\n"
+        )
+
+        good = [cdr.uuid for cdr in reader.cdrs()]
+        with pytest.raises(FusionPbxCsvError) as caught:
+            reader.finish()
+
+        assert good == ["u4"]
+        assert [bad.line for bad in caught.value.bad_lines] == [2, 3, 4, 6]
+
+    def test_not_a_cdr_export(self) -> None:
+        """A file without the needed columns says which are missing on line 1."""
+        with pytest.raises(InvalidRatingInput, match=r"line 1: the header lacks .*billsec"):
+            _read("Description,Prefix,RateValue,Increment\n")
