@@ -6,7 +6,20 @@ them. A test checks that a freshly migrated database matches this metadata.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, MetaData, String, Table
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 VERSION_TABLE = "mod_voipbridge_alembic_version"
 
@@ -18,6 +31,97 @@ nonces = Table(
     Column("nonce", String(64), primary_key=True),
     Column("seen_at", DateTime(), nullable=False),
     Index("ix_mod_voipbridge_nonces_seen_at", "seen_at"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+RATE = Numeric(18, 8, asdecimal=True)
+
+tariffs = Table(
+    "mod_voipbridge_tariffs",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("column_map", Text, nullable=False),
+    Column("source_file", String(255), nullable=False, server_default=""),
+    Column("rate_count", Integer, nullable=False, server_default="0"),
+    Column("imported_at", DateTime(), nullable=True),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+tariff_rates = Table(
+    "mod_voipbridge_tariff_rates",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tariff_id", Integer, nullable=False),
+    Column("prefix", String(32), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("rate", RATE, nullable=False),
+    Column("increment", Integer, nullable=False),
+    Column("connection_fee", RATE, nullable=False, server_default="0"),
+    Column("short_description", String(64), nullable=False, server_default=""),
+    Column("last_rate_change", Date(), nullable=True),
+    Column("old_rate", RATE, nullable=True),
+    Column("rate_premium", RATE, nullable=True),
+    UniqueConstraint("tariff_id", "prefix", name="uq_mod_voipbridge_tariff_rates_prefix"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+packages = Table(
+    "mod_voipbridge_packages",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("tariff_id", Integer, nullable=True),
+    Column("inbound_tariff_id", Integer, nullable=True),
+    Column("country_code", String(3), nullable=False),
+    Column("exit_code", String(4), nullable=True),
+    Column("local_prefix", Boolean, nullable=False),
+    Column("national_prefix", String(2), nullable=False, server_default="0"),
+    Column("nanp_10_digit", Boolean, nullable=False),
+    Column("markup_percent", Numeric(9, 4, asdecimal=True), nullable=False),
+    Column("free_minutes", Integer, nullable=False),
+    Column("bill_inbound", Boolean, nullable=False),
+    Column("inbound_rate", RATE, nullable=True),
+    Column("outbound_increment", String(16), nullable=True),
+    Column("inbound_increment", String(16), nullable=True),
+    Column("realtime_billing", Boolean, nullable=False),
+    Column("suppress", Text, nullable=False),
+    Column("exclude", Text, nullable=False),
+    Column("updated_at", DateTime(), nullable=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+package_rates = Table(
+    "mod_voipbridge_package_rates",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("package_id", Integer, nullable=False),
+    Column("prefix", String(32), nullable=False),
+    Column("rate", RATE, nullable=False),
+    Column("description", String(255), nullable=False, server_default=""),
+    UniqueConstraint("package_id", "prefix", name="uq_mod_voipbridge_package_rates_prefix"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+special_rules = Table(
+    "mod_voipbridge_special_rules",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("product_id", Integer, nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("pattern", String(200), nullable=False),
+    Column("pattern_type", String(8), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("flat", RATE, nullable=False),
+    Column("per_minute", RATE, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("enabled", Boolean, nullable=False),
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",
 )

@@ -1,0 +1,165 @@
+"""Stored tariffs (``mod_voipbridge_tariffs`` and ``..._tariff_rates``).
+
+A re-import replaces a tariff's rates inside the caller's transaction: the old rates are deleted,
+the new ones inserted in batches as the CSV streams in, and if any line of the file is bad the
+reader raises at the end, the transaction rolls back, and the previous rates are untouched. The
+column mapping used is saved with the tariff, so the next upload of the provider's card needs no
+``--map``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection, RowMapping
+
+from bridge.errors import NotFound
+from bridge.rating.models import RateRow
+from bridge.rating.tariff_csv import TariffCsvReader
+from bridge.rating.tariffs import Tariff
+from bridge.store.tables import tariff_rates, tariffs
+
+BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class TariffInfo:
+    """A stored tariff without its rates."""
+
+    id: int
+    name: str
+    rate_count: int
+    source_file: str
+    imported_at: datetime | None
+    column_map: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class TariffImport:
+    """The outcome of importing a rate card."""
+
+    name: str
+    imported: int
+    replaced: int
+    column_map: Mapping[str, str]
+
+
+def import_tariff(
+    conn: Connection,
+    name: str,
+    lines: Iterable[str],
+    *,
+    source: str,
+    now: datetime,
+    overrides: Mapping[str, str] | None = None,
+) -> TariffImport:
+    """Replace tariff ``name``'s rates with the rate card in ``lines`` (all or nothing)."""
+    existing = (
+        conn.execute(select(tariffs).where(tariffs.c.name == name).with_for_update())
+        .mappings()
+        .first()
+    )
+    saved = json.loads(existing["column_map"]) if existing else None
+    reader = TariffCsvReader(lines, source=source, saved=saved, overrides=overrides)
+    if existing is None:
+        created = conn.execute(
+            tariffs.insert().values(name=name, column_map="{}", source_file=source[-255:])
+        )
+        tariff_id = int(created.inserted_primary_key[0]) if created.inserted_primary_key else 0
+        replaced = 0
+    else:
+        tariff_id = existing["id"]
+        replaced = conn.execute(
+            tariff_rates.delete().where(tariff_rates.c.tariff_id == tariff_id)
+        ).rowcount
+    imported = 0
+    rows = reader.rows()
+    while batch := [_rate_values(tariff_id, row) for row in islice(rows, BATCH_SIZE)]:
+        conn.execute(tariff_rates.insert(), batch)
+        imported += len(batch)
+    reader.finish()
+    conn.execute(
+        tariffs.update()
+        .where(tariffs.c.id == tariff_id)
+        .values(
+            column_map=json.dumps(reader.mapping, sort_keys=True),
+            source_file=source[-255:],
+            rate_count=imported,
+            imported_at=now.replace(tzinfo=None),
+        )
+    )
+    return TariffImport(name=name, imported=imported, replaced=replaced, column_map=reader.mapping)
+
+
+def list_tariffs(conn: Connection) -> list[TariffInfo]:
+    """Return every stored tariff, by name."""
+    rows = conn.execute(select(tariffs).order_by(tariffs.c.name)).mappings()
+    return [_info(row) for row in rows]
+
+
+def get_tariff_info(conn: Connection, name: str) -> TariffInfo:
+    """Return tariff ``name`` without its rates, or raise :class:`NotFound`."""
+    row = conn.execute(select(tariffs).where(tariffs.c.name == name)).mappings().first()
+    if row is None:
+        known = conn.execute(select(func.count()).select_from(tariffs)).scalar_one()
+        raise NotFound(
+            f"No tariff named {name!r} ({known} tariff(s) stored; `bridge tariff list` shows them)."
+        )
+    return _info(row)
+
+
+def iter_rates(conn: Connection, name: str) -> Iterator[RateRow]:
+    """Yield tariff ``name``'s rates in import order, streamed from the database."""
+    info = get_tariff_info(conn, name)
+    result = conn.execution_options(stream_results=True, yield_per=BATCH_SIZE).execute(
+        select(tariff_rates).where(tariff_rates.c.tariff_id == info.id).order_by(tariff_rates.c.id)
+    )
+    for row in result.mappings():
+        yield RateRow(
+            prefix=row["prefix"],
+            description=row["description"],
+            rate=row["rate"],
+            increment=row["increment"],
+            connection_fee=row["connection_fee"],
+            short_description=row["short_description"],
+            last_rate_change=row["last_rate_change"],
+            old_rate=row["old_rate"],
+            rate_premium=row["rate_premium"],
+        )
+
+
+def load_tariff(conn: Connection, name: str) -> Tariff:
+    """Return tariff ``name`` with its prefix index built, ready to rate with."""
+    return Tariff.from_rows(name, iter_rates(conn, name))
+
+
+def _rate_values(tariff_id: int, row: RateRow) -> dict[str, Any]:
+    return {
+        "tariff_id": tariff_id,
+        "prefix": row.prefix,
+        "description": row.description,
+        "rate": row.rate,
+        "increment": row.increment,
+        "connection_fee": row.connection_fee,
+        "short_description": row.short_description,
+        "last_rate_change": row.last_rate_change,
+        "old_rate": row.old_rate,
+        "rate_premium": row.rate_premium,
+    }
+
+
+def _info(row: RowMapping) -> TariffInfo:
+    return TariffInfo(
+        id=row["id"],
+        name=row["name"],
+        rate_count=row["rate_count"],
+        source_file=row["source_file"],
+        imported_at=row["imported_at"],
+        column_map=json.loads(row["column_map"]),
+    )

@@ -1,0 +1,147 @@
+"""Stored tariffs: import, re-import all-or-nothing, saved column mapping, export, lookup."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection
+
+from bridge.db import BoundDatabase
+from bridge.errors import NotFound
+from bridge.rating.tariff_csv import TariffCsvError, tariff_csv_lines
+from bridge.store.migrate import upgrade_database
+from bridge.store.tariffs import (
+    TariffImport,
+    get_tariff_info,
+    import_tariff,
+    iter_rates,
+    list_tariffs,
+    load_tariff,
+)
+from tests.test_cli import BRIDGE, _env
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+CARD = (
+    "Destination,Code,Cost,Billing\n"
+    "USA/Canada,1,0.0100,6\n"
+    "Jamaica,1876,0.2100,60\n"
+    "United Kingdom,44,0.0300,60\n"
+)
+ODD_COLUMNS = {
+    "Destination": "Description",
+    "Code": "Prefix",
+    "Cost": "RateValue",
+    "Billing": "Increment",
+}
+
+
+def _import(conn: Connection, text: str, overrides: dict[str, str] | None = None) -> TariffImport:
+    lines = text.splitlines(keepends=True)
+    return import_tariff(
+        conn, "Telnyx_2026_01", lines, source="telnyx.csv", now=NOW, overrides=overrides
+    )
+
+
+class TestImportTariff:
+    def test_import_stores_rates_and_mapping(self, conn: Connection) -> None:
+        """A card with its own column names imports with --map and is ready to rate with."""
+        outcome = _import(conn, CARD, ODD_COLUMNS)
+
+        tariff = load_tariff(conn, "Telnyx_2026_01")
+        info = get_tariff_info(conn, "Telnyx_2026_01")
+        assert outcome.imported == 3
+        jamaica, nanp = tariff.lookup("18765550123"), tariff.lookup("15195550100")
+        assert jamaica is not None
+        assert jamaica.description == "Jamaica"
+        assert nanp is not None
+        assert nanp.rate == Decimal("0.01")
+        assert info.rate_count == 3
+        assert info.column_map["RateValue"] == "Cost"
+        assert info.imported_at == NOW.replace(tzinfo=None)
+
+    def test_reimport_replaces_rates_using_the_saved_mapping(self, conn: Connection) -> None:
+        """The next month's card needs no --map and replaces every rate."""
+        _import(conn, CARD, ODD_COLUMNS)
+
+        outcome = _import(conn, "Destination,Code,Cost,Billing\nUSA/Canada,1,0.0090,6\n")
+
+        assert (outcome.imported, outcome.replaced) == (1, 3)
+        assert [(row.prefix, row.rate) for row in iter_rates(conn, "Telnyx_2026_01")] == [
+            ("1", Decimal("0.00900000"))
+        ]
+
+    def test_bad_reimport_keeps_the_previous_rates(self, conn: Connection) -> None:
+        """A card with one bad line imports nothing; the old rates stay, every line reported."""
+        _import(conn, CARD, ODD_COLUMNS)
+        bad = "Destination,Code,Cost,Billing\nUSA/Canada,1,0.0090,6\nMexico,52,free,60\n"
+
+        database = BoundDatabase(conn)
+        with (
+            pytest.raises(TariffCsvError, match="line 3: RateValue 'free'"),
+            database.transaction() as tx,
+        ):
+            _import(tx, bad)
+
+        assert len(list(iter_rates(conn, "Telnyx_2026_01"))) == 3
+        assert get_tariff_info(conn, "Telnyx_2026_01").rate_count == 3
+
+    def test_export_writes_the_documented_columns(self, conn: Connection) -> None:
+        """Export writes every field under its documented name, in import order."""
+        _import(conn, CARD, ODD_COLUMNS)
+
+        lines = list(tariff_csv_lines(iter_rates(conn, "Telnyx_2026_01")))
+
+        assert lines[0].startswith("Description,Prefix,RateValue,Increment,")
+        assert lines[2].startswith("Jamaica,1876,0.21,60,")
+
+    def test_unknown_tariff(self, conn: Connection) -> None:
+        """Asking for a tariff that does not exist says how to list them."""
+        with pytest.raises(NotFound, match="bridge tariff list"):
+            load_tariff(conn, "nope")
+
+    def test_list(self, conn: Connection) -> None:
+        """Listing shows each tariff once with its rate count."""
+        _import(conn, CARD, ODD_COLUMNS)
+
+        assert [(t.name, t.rate_count) for t in list_tariffs(conn)] == [("Telnyx_2026_01", 3)]
+
+
+class TestTariffCommands:
+    def test_import_list_export_from_the_command_line(self, tmp_path: Path) -> None:
+        """`bridge tariff import/list/export` work end to end and refuse a bad card cleanly."""
+        database = tmp_path / "bridge.db"
+        engine = create_engine(f"sqlite:///{database}")
+        upgrade_database(engine)
+        engine.dispose()
+        env = _env(BRIDGE_DATABASE_URL=f"sqlite:///{database}")
+        card = tmp_path / "card.csv"
+        card.write_text(CARD)
+        bad = tmp_path / "bad.csv"
+        bad.write_text("Destination,Code,Cost,Billing\nX,1,,6\n")
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(  # noqa: S603 - our own console script
+                [BRIDGE, "tariff", *args], env=env, capture_output=True, text=True, check=False
+            )
+
+        imported = run(
+            "import", "Telnyx", str(card), "--map", "Destination=Description", "--map",
+            "Code=Prefix", "--map", "Cost=RateValue", "--map", "Billing=Increment",
+        )  # fmt: skip
+        refused = run("import", "Telnyx", str(bad))
+        listed = run("list")
+        exported = run("export", "Telnyx")
+
+        assert imported.returncode == 0, imported.stderr
+        assert "3 rates imported (0 replaced)" in imported.stdout
+        assert refused.returncode == 2
+        assert "line 2: RateValue" in refused.stderr
+        assert "Nothing was imported; tariff 'Telnyx' is unchanged." in refused.stderr
+        assert "Telnyx" in listed.stdout
+        assert "3" in listed.stdout
+        assert exported.stdout.splitlines()[1].startswith("USA/Canada,1,0.01,6")
