@@ -13,12 +13,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 
+from bridge.store.migrate import alembic_config
 from tests.conftest import throwaway_whmcs_database
 
 BRIDGE = str(Path(sys.executable).with_name("bridge"))
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _run(
@@ -77,7 +80,7 @@ class TestDoctor:
         doctor = _run("doctor", env=env)
 
         assert migrated.returncode == 0, migrated.stderr
-        assert "revision 0001" in migrated.stdout
+        assert f"revision {HEAD}" in migrated.stdout
         assert doctor.returncode == 1
         assert "bridge tables ok" in doctor.stdout
         assert "tblclients.credit" in doctor.stdout

@@ -1,0 +1,1 @@
+"""The ``bridge`` subcommands, grouped by what they work on."""

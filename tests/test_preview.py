@@ -1,0 +1,154 @@
+"""`bridge rate` on the documented examples: JSON lines, the table, invoice text and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bridge.preview import json_lines, rate_files
+from tests.test_cli import BRIDGE, _env
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+SYDNEY = ZoneInfo("Australia/Sydney")
+
+
+def _rate(package: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own console script
+        [
+            BRIDGE,
+            "rate",
+            "--tariff",
+            str(EXAMPLES / "tariff-au.csv"),
+            "--package",
+            str(EXAMPLES / package),
+            "--cdrs",
+            str(EXAMPLES / "cdrs-au.csv"),
+            "--tz",
+            "Australia/Sydney",
+            *extra,
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+class TestStandardPackage:
+    def test_json_lines_carry_every_documented_field(self) -> None:
+        """Each CDR is one JSON object with the documented keys, then one summary object."""
+        preview = rate_files(
+            EXAMPLES / "tariff-au.csv",
+            EXAMPLES / "package-au.toml",
+            EXAMPLES / "cdrs-au.csv",
+            zone=SYDNEY,
+        )
+
+        *calls, summary = (json.loads(line) for line in json_lines(preview))
+
+        assert len(calls) == 15  # 16 rows, one of them a b-leg
+        assert set(calls[0]) == {
+            "uuid", "status", "calltype", "number", "prefix", "rate",
+            "billed_seconds", "free_seconds", "cost",
+        }  # fmt: skip
+        by_uuid = {call["uuid"][-2:]: call for call in calls}
+        # 0412345678 -> 61412345678, AU Mobile 0.0800 + 10% = 0.088/min; 576 s -> 600 s billed,
+        # 240 s of the 10 free minutes left -> 360 s x 0.088 / 60 = 0.528000
+        assert by_uuid["06"] | {"uuid": "-"} == {
+            "uuid": "-",
+            "status": "billed",
+            "calltype": "Standard",
+            "number": "61412345678",
+            "prefix": "614",
+            "rate": "0.088",
+            "billed_seconds": 600,
+            "free_seconds": 240,
+            "cost": "0.528000",
+        }
+        # 0011 1876 555 0123: exit code dropped, custom rate 0.15 without markup, 120 s -> 0.30
+        assert (by_uuid["07"]["number"], by_uuid["07"]["rate"], by_uuid["07"]["cost"]) == (
+            "18765550123",
+            "0.15",
+            "0.300000",
+        )
+        assert summary == {
+            "summary": {
+                "calls": 15,
+                "billed_calls": 3,
+                "billed_seconds": 1080,
+                "cost": "0.83",
+                "no_rate": 1,
+                "by_status": {
+                    "billed": 3,
+                    "unanswered": 1,
+                    "suppressed": 1,
+                    "excluded": 7,
+                    "inbound_not_billed": 1,
+                    "no_rate": 1,
+                    "no_special_match": 0,
+                    "local": 1,
+                },
+            }
+        }
+        exact = sum((Decimal(call["cost"]) for call in calls), Decimal(0))
+        assert exact.quantize(Decimal("0.01")) == Decimal("0.83")
+
+    def test_table_shows_totals_the_leak_warning_and_invoice_lines(self) -> None:
+        """The readable output ends with totals, a no-rate warning and the invoice lines."""
+        result = _rate("package-au.toml")
+
+        assert result.returncode == 0, result.stderr
+        assert "15 calls, 3 billed" in result.stdout
+        assert "1 call(s) found no rate" in result.stdout
+        assert "[OUTBOUND] Australia Mobile: 1 call, 10 min (4 min free), $0.53" in result.stdout
+
+
+class TestSpecialNumberProduct:
+    def test_documented_special_rate_invoice_line(self) -> None:
+        """Four 1300 calls of 11 billed minutes at a flat 35c read exactly as DESIGN.md shows."""
+        result = _rate("package-au-1300.toml")
+
+        assert result.returncode == 0, result.stderr
+        assert "Special Rate Calls (29/12/2025 to 17/01/2026)" in result.stdout
+        assert "[OUTBOUND] 1300* (flat_per_call): 4 calls, 11 min, $1.40" in result.stdout
+
+    def test_explain_prints_the_special_rate_check(self) -> None:
+        """--explain adds the documented === SPECIAL RATE CHECK === block per call."""
+        result = _rate("package-au-1300.toml", "--explain")
+
+        assert "=== SPECIAL RATE CHECK ===" in result.stdout
+        assert "Checking pattern: 1300 (priority: 20) - MATCH!" in result.stdout
+
+
+class TestBadInput:
+    def test_bad_files_exit_nonzero_with_file_and_line(self, tmp_path: Path) -> None:
+        """A bad tariff row, an unknown package key and a missing file each name file and line."""
+        tariff = tmp_path / "bad.csv"
+        tariff.write_text("Description,Prefix,RateValue,Increment\nUS,1,abc,6\n")
+        package = tmp_path / "bad.toml"
+        package.write_text('country_code = "1"\nmarkup = "5"\n')
+        base = [BRIDGE, "rate", "--cdrs", str(EXAMPLES / "cdrs-au.csv")]
+
+        bad_tariff = subprocess.run(  # noqa: S603
+            [*base, "--tariff", str(tariff), "--package", str(EXAMPLES / "package-au.toml")],
+            env=_env(), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        bad_package = subprocess.run(  # noqa: S603
+            [*base, "--tariff", str(EXAMPLES / "tariff-au.csv"), "--package", str(package)],
+            env=_env(), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        missing = subprocess.run(  # noqa: S603
+            [*base, "--tariff", str(tmp_path / "nope.csv"), "--package", str(package)],
+            env=_env(), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+
+        assert bad_tariff.returncode == 2
+        assert "bad.csv: 1 bad line(s)" in bad_tariff.stderr
+        assert "line 2: RateValue 'abc' is not a number" in bad_tariff.stderr
+        assert bad_package.returncode == 2
+        assert "bad.toml:2: unknown key 'markup'" in bad_package.stderr
+        assert missing.returncode == 2
+        assert "nope.csv: No such file or directory" in missing.stderr
