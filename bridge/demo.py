@@ -6,7 +6,8 @@ FusionPBX, Vodia and LesNet products and services in the documented assignment f
 (DESIGN.md §4), the client custom fields the billing jobs read, and the two alert templates.
 
 To grow the demo, add a ``_seed_*`` step to :data:`SEED_STEPS`; each receives the connection and
-the ids created so far.
+the ids created so far. :mod:`bridge.demo_usage` adds the tariff, packages and special rules the
+demo products use, and previews what their calls would be billed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from bridge.demo_usage import seed_rating
 from bridge.errors import ConfigError
 from bridge.store.migrate import upgrade_database
 from bridge.whmcs import seeding
@@ -99,10 +101,11 @@ def build_demo_database(path: Path, *, today: date) -> Engine:
     try:
         with engine.begin() as conn:
             create_whmcs_schema(conn)
+        upgrade_database(engine)
+        with engine.begin() as conn:
             ids = DemoIds(today=today)
             for step in SEED_STEPS:
                 step(conn, ids)
-        upgrade_database(engine)
     finally:
         engine.dispose()
     building.replace(path)
@@ -195,9 +198,9 @@ def _seed_catalog(conn: Connection, ids: DemoIds) -> None:
     ids.ids["product_tollfree"] = seeding.insert_product(
         conn,
         group_id=group,
-        name="1-800 Special Number Billing",
+        name="UK Special Numbers (0800/0845/09)",
         module="fusionpbx",
-        settings={"VoIP Package": "Toll-Free", "Special Number Billing": "on"},
+        settings={"VoIP Package": "UK Special Numbers", "Special Number Billing": "on"},
     )
     for product, names in (
         ("product_vodia", ("First Name", "Inbound Search String")),
@@ -377,4 +380,8 @@ def _seed_clients(conn: Connection, ids: DemoIds) -> None:
     )
 
 
-SEED_STEPS: list[SeedStep] = [_seed_settings, _seed_catalog, _seed_clients]
+def _seed_rating(conn: Connection, ids: DemoIds) -> None:
+    seed_rating(conn, today=ids.today, special_product_id=ids.ids["product_tollfree"])
+
+
+SEED_STEPS: list[SeedStep] = [_seed_settings, _seed_catalog, _seed_clients, _seed_rating]

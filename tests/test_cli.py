@@ -113,7 +113,16 @@ class TestDemo:
 
         assert result.returncode == 0, result.stderr
         assert (tmp_path / "voipbridge.db").exists()
-        for expected in ("Marie Côté", "Côté & Fils Plomberie", "Dave O'Neil", "$15.00 CAD"):
+        for expected in (
+            "Marie Côté",
+            "Côté & Fils Plomberie",
+            "Dave O'Neil",
+            "$15.00 CAD",
+            # 30 free minutes run out during the 40-minute call: 96 + 804 s free, 1,596 s paid
+            # at 0.0115/min (0.0100 + 15%) = 0.3059.
+            "[OUTBOUND] USA/Canada: 2 calls, 41.6 min (15 min free), $0.31 CAD",
+            "[OUTBOUND] 0845* (per_minute): 1 call, 4 min, £0.20 GBP",
+        ):
             assert expected in result.stdout
         doctor = _run(
             "doctor", env=_env(BRIDGE_DATABASE_URL="sqlite:///voipbridge.db"), cwd=tmp_path

@@ -10,11 +10,13 @@ from typing import Any
 
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 
 from bridge.app import create_app
 from bridge.clock import utc_now, whmcs_today
 from bridge.db import EngineDatabase, make_engine
 from bridge.demo import build_demo_database, render_summary, summarize_demo
+from bridge.demo_usage import describe_usage
 from bridge.doctor import examine
 from bridge.errors import ConfigError
 from bridge.grants import grant_statements
@@ -73,6 +75,8 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     console = Console()
     with engine.connect() as conn:
         console.print(render_summary(summarize_demo(conn)))
+        console.print("\nUsage the demo calls would add to the next invoices (nothing is billed):")
+        console.print(escape(describe_usage(conn, today=today)))
     console.print(f"Demo WHMCS database: {path.resolve()}")
     if args.no_serve:
         return 0
