@@ -8,16 +8,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Connection
 
-from bridge.store.migrate import alembic_config
+from bridge.store.migrate import alembic_config, upgrade_database
 from tests.conftest import throwaway_whmcs_database
 
 BRIDGE = str(Path(sys.executable).with_name("bridge"))
@@ -37,6 +37,20 @@ def _env(**values: str) -> dict[str, str]:
     env["BRIDGE_LOG_LEVEL"] = "WARNING"
     env["COLUMNS"] = "200"  # wide enough that rich never wraps a table cell mid-name
     return {**env, **values}
+
+
+def bridge_on_sqlite(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Migrate a fresh SQLite file and return a runner for `bridge` commands against it."""
+    database = tmp_path / "bridge.db"
+    engine = create_engine(f"sqlite:///{database}")
+    upgrade_database(engine)
+    engine.dispose()
+    env = _env(BRIDGE_DATABASE_URL=f"sqlite:///{database}")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return _run(*args, env=env)
+
+    return run
 
 
 def _free_port() -> int:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
 from bridge.errors import NotFound
@@ -16,7 +14,6 @@ from bridge.rating import Cdr, Status, rate_calls
 from bridge.rating.errors import InvalidPatternError
 from bridge.rating.package_toml import parse_package_toml
 from bridge.rating.special import BillingMode, PatternType, RuleDirection, SpecialRule
-from bridge.store.migrate import upgrade_database
 from bridge.store.packages import (
     load_package,
     load_rate_plan,
@@ -25,7 +22,7 @@ from bridge.store.packages import (
     save_special_rules,
 )
 from bridge.store.tariffs import import_tariff
-from tests.test_cli import BRIDGE, _env
+from tests.test_cli import bridge_on_sqlite
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
@@ -127,16 +124,7 @@ class TestSpecialRules:
 class TestPackageCommands:
     def test_import_then_show_round_trips(self, tmp_path: Path) -> None:
         """`bridge package import` stores the file; `show` prints TOML that parses back the same."""
-        database = tmp_path / "bridge.db"
-        engine = create_engine(f"sqlite:///{database}")
-        upgrade_database(engine)
-        engine.dispose()
-        env = _env(BRIDGE_DATABASE_URL=f"sqlite:///{database}")
-
-        def run(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(  # noqa: S603 - our own console script
-                [BRIDGE, *args], env=env, capture_output=True, text=True, check=False
-            )
+        run = bridge_on_sqlite(tmp_path)
 
         tariff = run("tariff", "import", "AU", str(EXAMPLES / "tariff-au.csv"))
         no_product = run("package", "import", "AU13", str(EXAMPLES / "package-au-1300.toml"))

@@ -8,13 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
 from bridge.db import BoundDatabase
 from bridge.errors import NotFound
 from bridge.rating.tariff_csv import TariffCsvError, tariff_csv_lines
-from bridge.store.migrate import upgrade_database
 from bridge.store.tariffs import (
     TariffImport,
     get_tariff_info,
@@ -23,7 +21,7 @@ from bridge.store.tariffs import (
     list_tariffs,
     load_tariff,
 )
-from tests.test_cli import BRIDGE, _env
+from tests.test_cli import bridge_on_sqlite
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 CARD = (
@@ -114,20 +112,14 @@ class TestImportTariff:
 class TestTariffCommands:
     def test_import_list_export_from_the_command_line(self, tmp_path: Path) -> None:
         """`bridge tariff import/list/export` work end to end and refuse a bad card cleanly."""
-        database = tmp_path / "bridge.db"
-        engine = create_engine(f"sqlite:///{database}")
-        upgrade_database(engine)
-        engine.dispose()
-        env = _env(BRIDGE_DATABASE_URL=f"sqlite:///{database}")
+        bridge = bridge_on_sqlite(tmp_path)
         card = tmp_path / "card.csv"
         card.write_text(CARD)
         bad = tmp_path / "bad.csv"
         bad.write_text("Destination,Code,Cost,Billing\nX,1,,6\n")
 
         def run(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(  # noqa: S603 - our own console script
-                [BRIDGE, "tariff", *args], env=env, capture_output=True, text=True, check=False
-            )
+            return bridge("tariff", *args)
 
         imported = run(
             "import", "Telnyx", str(card), "--map", "Destination=Description", "--map",
