@@ -10,6 +10,7 @@ what is wrong and what to do, and never contain a password or secret.
     ├── ConfigError (500 config_error) ............... a BRIDGE_* setting is missing or malformed
     ├── InvalidRequest (422 invalid_request) ......... input that can never succeed as sent
     │   ├── InvalidAmount (422 invalid_amount)
+    │   ├── InvalidAssignment (422 invalid_assignment)  a service's PBX assignment is malformed
     │   └── UnknownAction (404 unknown_action)
     ├── NotFound (404 not_found)
     │   ├── ClientNotFound (404 client_not_found)
@@ -23,6 +24,10 @@ what is wrong and what to do, and never contain a password or secret.
     ├── PayloadTooLarge (413 payload_too_large)
     ├── NotConfigured (503 not_configured) ........... the bridge lacks a setting this call needs
     ├── RatingError (500 rating_error) ............... bridge/rating/errors.py; 422 for bad input
+    ├── ProviderError (502 provider_error) ........... a PBX or provider failed us
+    │   ├── ProviderUnavailable (503 provider_unavailable)  transient: unreachable, timeout, 5xx
+    │   ├── ProviderRejected (502 provider_rejected) ...... permanent: 4xx, refused credentials
+    │   └── ProviderUnsupported (501 provider_unsupported)  no API for this action: a person must
     └── DatabaseError (503 database_error)
         ├── DatabaseUnavailable (503 database_unavailable)  transient: cannot connect, link dropped
         ├── DatabaseBusy (503 database_busy) .............. transient: lock wait timeout, deadlock
@@ -77,6 +82,12 @@ class UnknownAction(InvalidRequest):
 
     status_code = 404
     code = "unknown_action"
+
+
+class InvalidAssignment(InvalidRequest):
+    """A service's domain/username assignment does not follow its module's format."""
+
+    code = "invalid_assignment"
 
 
 class NotFound(BridgeError):
@@ -147,6 +158,34 @@ class NotConfigured(BridgeError):
 
     status_code = 503
     code = "not_configured"
+
+
+class ProviderError(BridgeError):
+    """A PBX or provider did not do what the bridge asked."""
+
+    status_code = 502
+    code = "provider_error"
+
+
+class ProviderUnavailable(ProviderError):
+    """The PBX could not be reached or answered with a server error; retry later."""
+
+    status_code = 503
+    code = "provider_unavailable"
+    retryable = True
+
+
+class ProviderRejected(ProviderError):
+    """The PBX refused the request (4xx, credentials, whitelist); its message is shown."""
+
+    code = "provider_rejected"
+
+
+class ProviderUnsupported(ProviderError):
+    """The provider offers no API for this action; an admin has to do it by hand."""
+
+    status_code = 501
+    code = "provider_unsupported"
 
 
 class DatabaseError(BridgeError):

@@ -9,6 +9,8 @@ password masked, so printing a ``Settings`` never leaks one.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,6 +46,7 @@ class Settings:
 
     database_url: URL = field(default_factory=lambda: make_url(DEFAULT_DATABASE_URL))
     secret: Secret | None = None
+    encryption_key: Secret | None = None
     listen: Listen = field(default_factory=lambda: _parse_listen(DEFAULT_LISTEN))
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     db_lock_timeout: int = 10
@@ -53,6 +56,7 @@ class Settings:
     def __repr__(self) -> str:
         return (
             f"Settings(database_url={self.database_display!r}, secret={self.secret!r}, "
+            f"encryption_key={self.encryption_key!r}, "
             f"listen='{self.listen}', timezone='{self.timezone.key}', "
             f"db_lock_timeout={self.db_lock_timeout}, log_level={self.log_level!r})"
         )
@@ -75,6 +79,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         database_url=_parse_database_url(raw_url or DEFAULT_DATABASE_URL),
         secret=_parse_secret(env.get("BRIDGE_SECRET", "")),
+        encryption_key=_parse_encryption_key(env.get("BRIDGE_ENCRYPTION_KEY", "").strip()),
         listen=_parse_listen(env.get("BRIDGE_LISTEN", "").strip() or DEFAULT_LISTEN),
         timezone=_parse_timezone(env.get("BRIDGE_TIMEZONE", "").strip() or "UTC"),
         db_lock_timeout=_parse_int(env, "BRIDGE_DB_LOCK_TIMEOUT", default=10, low=1, high=3600),
@@ -118,6 +123,22 @@ def _parse_secret(raw: str) -> Secret | None:
             f"BRIDGE_SECRET is too short ({len(raw)} characters); use at least "
             f"{MIN_SECRET_LENGTH}, e.g. the output of: python3 -c 'import secrets; "
             "print(secrets.token_hex(32))'"
+        )
+    return Secret(raw)
+
+
+def _parse_encryption_key(raw: str) -> Secret | None:
+    if not raw:
+        return None
+    try:
+        decoded = base64.urlsafe_b64decode(raw.encode())
+    except (ValueError, binascii.Error):
+        decoded = b""
+    if len(decoded) != 32:
+        raise ConfigError(
+            "BRIDGE_ENCRYPTION_KEY must be a Fernet key (32 bytes, URL-safe base64), e.g. the "
+            "output of: python3 -c 'import base64, os; print(base64.urlsafe_b64encode("
+            "os.urandom(32)).decode())'"
         )
     return Secret(raw)
 

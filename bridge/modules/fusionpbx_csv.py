@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from bridge.modules.base import CollectedCdr
 from bridge.rating.errors import InvalidRatingInput
-from bridge.rating.models import Cdr
+from bridge.rating.models import Cdr, Direction
 from bridge.rating.tariff_csv import BadLine
 
 _ALIASES = {"uuid": "xml_cdr_uuid"}
@@ -61,7 +62,7 @@ class FusionPbxCsvReader:
         self.b_legs = 0
         self.duplicates = 0
 
-    def cdrs(self) -> Iterator[Cdr]:
+    def cdrs(self) -> Iterator[CollectedCdr]:
         """Yield each a-leg CDR once, recording bad lines and skipping b-legs and repeats."""
         seen: set[str] = set()
         for cells in self._reader:
@@ -97,20 +98,32 @@ class FusionPbxCsvReader:
             )
         return cells[position].strip()
 
-    def _parse(self, cells: list[str]) -> Cdr:
+    def _parse(self, cells: list[str]) -> CollectedCdr:
         uuid = self._value(cells, "xml_cdr_uuid")
         if not uuid:
             raise InvalidRatingInput("xml_cdr_uuid is empty")
         destination = self._value(cells, "destination_number")
-        caller_destination = self._value(cells, "caller_destination") or destination
-        return Cdr(
+        # Building the rating Cdr validates direction, start and billsec the same way rating will.
+        cdr = Cdr(
             uuid=uuid,
             direction=self._value(cells, "direction").lower(),  # type: ignore[arg-type]
             caller_number=self._value(cells, "caller_id_number"),
-            caller_destination=caller_destination,
+            caller_destination=self._value(cells, "caller_destination") or destination,
             destination_number=destination,
             start=self._start(self._value(cells, "start_stamp")),
             billsec=_seconds(self._value(cells, "billsec")),
+        )
+        return CollectedCdr(
+            uuid=cdr.uuid,
+            direction=Direction(cdr.direction),
+            caller_number=cdr.caller_number,
+            caller_destination=cdr.caller_destination,
+            destination_number=cdr.destination_number,
+            start=cdr.start,
+            billsec=cdr.billsec,
+            domain=self._value(cells, "domain_name"),
+            leg=self._value(cells, "leg").lower() or "a",
+            hangup_cause=self._value(cells, "hangup_cause"),
         )
 
     def _start(self, text: str) -> datetime:

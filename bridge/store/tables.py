@@ -7,6 +7,7 @@ them. A test checks that a freshly migrated database matches this metadata.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -122,6 +123,56 @@ special_rules = Table(
     Column("per_minute", RATE, nullable=False),
     Column("priority", Integer, nullable=False),
     Column("enabled", Boolean, nullable=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+_BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+cdrs = Table(
+    "mod_voipbridge_cdrs",
+    METADATA,
+    Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+    Column("server_id", Integer, nullable=False),
+    Column("uuid", String(64), nullable=False),
+    Column("service_id", Integer, nullable=True),
+    Column("domain", String(255), nullable=False, server_default=""),
+    Column("direction", String(8), nullable=False),
+    Column("caller_number", String(64), nullable=False, server_default=""),
+    Column("caller_destination", String(64), nullable=False, server_default=""),
+    Column("destination_number", String(64), nullable=False, server_default=""),
+    Column("start_utc", DateTime(), nullable=False),
+    Column("billsec", Integer, nullable=False),
+    Column("leg", String(1), nullable=False, server_default="a"),
+    Column("hangup_cause", String(64), nullable=False, server_default=""),
+    Column("collected_at", DateTime(), nullable=False),
+    UniqueConstraint("server_id", "uuid", name="uq_mod_voipbridge_cdrs_server_uuid"),
+    Index("ix_mod_voipbridge_cdrs_service_start", "service_id", "start_utc"),
+    Index("ix_mod_voipbridge_cdrs_domain_start", "server_id", "domain", "start_utc"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+cdr_watermarks = Table(
+    "mod_voipbridge_cdr_watermarks",
+    METADATA,
+    Column("server_id", Integer, primary_key=True),
+    Column("scope", String(255), primary_key=True),
+    Column("collected_to", DateTime(), nullable=False),
+    Column("updated_at", DateTime(), nullable=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+servers = Table(
+    "mod_voipbridge_servers",
+    METADATA,
+    Column("server_id", Integer, primary_key=True, autoincrement=False),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("cdr_source", String(16), nullable=False, server_default=""),
+    Column("secrets", Text, nullable=False),
+    Column("push_token_hash", String(64), nullable=False, server_default=""),
+    Column("updated_at", DateTime(), nullable=False),
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",
 )

@@ -99,6 +99,40 @@ def list_voip_services(conn: Connection, client_id: int) -> list[Service]:
     return [_service_from_row(row) for row in conn.execute(query).mappings()]
 
 
+def list_server_services(conn: Connection, server_id: int) -> list[Service]:
+    """Return the live (Active or Suspended) VoIP services assigned to server ``server_id``."""
+    query = (
+        _service_query()
+        .where(hosting.c.server == server_id)
+        .where(hosting.c.domainstatus.in_((ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)))
+        .where(func.lower(products.c.servertype).in_(VOIP_MODULES))
+        .order_by(hosting.c.id)
+    )
+    return [_service_from_row(row) for row in conn.execute(query).mappings()]
+
+
+def list_voip_servers(conn: Connection) -> list[Server]:
+    """Return the enabled WHMCS servers whose module is a VoIP module, by id."""
+    rows = conn.execute(
+        select(
+            servers.c.id.label("server_id"),
+            servers.c.name.label("server_name"),
+            servers.c.type.label("server_type"),
+            servers.c.hostname.label("server_hostname"),
+            servers.c.ipaddress.label("server_ip"),
+            servers.c.port.label("server_port"),
+            servers.c.secure.label("server_secure"),
+            servers.c.username.label("server_username"),
+            servers.c.password.label("server_password"),
+            servers.c.accesshash.label("server_accesshash"),
+            servers.c.disabled.label("server_disabled"),
+        )
+        .where(func.lower(servers.c.type).in_(VOIP_MODULES), servers.c.disabled == 0)
+        .order_by(servers.c.id)
+    ).mappings()
+    return [server for row in rows if (server := _server_from_row(row)) is not None]
+
+
 def set_service_status(
     conn: Connection, service_id: int, status: ServiceStatus, *, suspend_reason: str = ""
 ) -> None:

@@ -13,6 +13,8 @@ from bridge.whmcs.seeding import insert_service
 from bridge.whmcs.services import (
     ServiceStatus,
     get_service,
+    list_server_services,
+    list_voip_servers,
     list_voip_services,
     set_service_status,
 )
@@ -144,3 +146,21 @@ class TestSetServiceStatus:
         """Changing the status of a service that does not exist is a clear not-found."""
         with pytest.raises(ServiceNotFound):
             set_service_status(conn, 424242, ServiceStatus.SUSPENDED)
+
+
+class TestServersAndTheirServices:
+    def test_voip_servers_and_their_live_services(self, conn: Connection) -> None:
+        """Only enabled VoIP servers are listed, each with its Active and Suspended services."""
+        pbx = make_server(conn, module="fusionpbx", hostname="pbx1.example.net")
+        make_server(conn, module="cpanel", hostname="web1.example.net")
+        client_id = make_client(conn)
+        live = [
+            make_service(conn, client_id, server_id=pbx, status="Active"),
+            make_service(conn, client_id, server_id=pbx, status="Suspended"),
+        ]
+        make_service(conn, client_id, server_id=pbx, status="Terminated")
+
+        servers = list_voip_servers(conn)
+
+        assert [server.hostname for server in servers] == ["pbx1.example.net"]
+        assert [service.id for service in list_server_services(conn, pbx)] == live

@@ -1,0 +1,175 @@
+"""What every PBX/provider adapter offers, and the values that go in and out of one.
+
+An adapter is built for one PBX server (:class:`PbxServer`) and does everything the bridge needs
+from it: test the connection, fetch CDRs for a time window (for one service, or the whole server),
+create, suspend, unsuspend and terminate a service, and report its health. All outbound HTTP of
+the bridge happens in ``bridge/modules/``; adapters turn every transport or protocol failure into
+:class:`~bridge.errors.ProviderUnavailable` (retry later) or
+:class:`~bridge.errors.ProviderRejected` (show the PBX's message to the admin), and an action the
+provider has no API for into :class:`~bridge.errors.ProviderUnsupported`. No ``httpx`` (or
+``psycopg``) exception leaves this package, and no password appears in an error or a log line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bridge.modules.assignment import Assignment
+from bridge.rating.models import Cdr, Direction
+
+
+@dataclass(frozen=True, slots=True)
+class PbxServer:
+    """A WHMCS server entry with plaintext credentials, as an adapter needs it."""
+
+    id: int
+    name: str
+    module: str
+    hostname: str
+    port: int | None = None
+    secure: bool = True
+    username: str = ""
+    password: str = field(default="", repr=False)
+    access_hash: str = field(default="", repr=False)
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    # What the bridge keeps for this server beside WHMCS's fields: plain settings (``options``,
+    # e.g. FusionPBX's "cdr_source") and decrypted secrets (``credentials``, e.g. "db_dsn").
+    options: Mapping[str, str] = field(default_factory=dict)
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        """Return ``https://host[:port]`` (``http`` when the server is not marked secure)."""
+        scheme = "https" if self.secure else "http"
+        default = 443 if self.secure else 80
+        port = f":{self.port}" if self.port and self.port != default else ""
+        return f"{scheme}://{self.hostname}{port}"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Return the values that must never appear in a log line or an error message."""
+        candidates = (self.password, self.access_hash, *self.credentials.values())
+        # Masking a 1-3 character value would garble every message it appears in by chance.
+        return tuple(value for value in candidates if len(value) >= 4)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """A half-open window of call start times, ``[start, end)``, in UTC."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("a time window needs aware datetimes")
+        if self.end <= self.start:
+            raise ValueError(f"empty time window: {self.start} to {self.end}")
+
+    def contains(self, instant: datetime) -> bool:
+        """Tell whether ``instant`` falls in the window."""
+        return self.start <= instant < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedCdr:
+    """One call as a PBX reported it, in UTC, with what the CDR store keeps beside rating data.
+
+    ``uuid`` is the PBX's own id for the call (FusionPBX ``xml_cdr_uuid``, Vodia ``callid``, a
+    stable digest of the line for LesNet); the store is unique on (server, uuid). ``domain`` is the
+    tenant the call belongs to and ``leg`` is ``a`` or ``b`` (only a-legs are billed).
+    """
+
+    uuid: str
+    direction: Direction
+    caller_number: str
+    caller_destination: str
+    destination_number: str
+    start: datetime
+    billsec: int
+    domain: str = ""
+    leg: str = "a"
+    hangup_cause: str = ""
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None:
+            raise ValueError(f"CDR {self.uuid}: start time has no time zone")
+        if self.start.utcoffset() != UTC.utcoffset(None):
+            object.__setattr__(self, "start", self.start.astimezone(UTC))
+
+    def to_cdr(self) -> Cdr:
+        """Return the call as the rating engine sees it."""
+        return Cdr(
+            uuid=self.uuid,
+            direction=self.direction,
+            caller_number=self.caller_number,
+            caller_destination=self.caller_destination,
+            destination_number=self.destination_number,
+            start=self.start,
+            billsec=self.billsec,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionCheck:
+    """The outcome of Test Connection: the text WHMCS shows the admin either way."""
+
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """The outcome of create/suspend/unsuspend/terminate on the PBX."""
+
+    message: str
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """A PBX's health as ``/healthz`` reports it."""
+
+    ok: bool
+    latency_ms: float
+    message: str = ""
+
+
+class PbxAdapter(Protocol):
+    """The operations the bridge needs from one PBX or provider server."""
+
+    server: PbxServer
+
+    def test_connection(self) -> ConnectionCheck:
+        """Check that the bridge can reach and authenticate to the server."""
+        ...
+
+    def fetch_cdrs(
+        self, assignment: Assignment | None, window: TimeWindow
+    ) -> Iterator[CollectedCdr]:
+        """Yield the calls that started in ``window``, for one service or (``None``) all."""
+        ...
+
+    def create(self, assignment: Assignment) -> ActionResult:
+        """Provision the service on the PBX (idempotent: WHMCS may retry)."""
+        ...
+
+    def suspend(self, assignment: Assignment) -> ActionResult:
+        """Stop the service from placing calls (idempotent)."""
+        ...
+
+    def unsuspend(self, assignment: Assignment) -> ActionResult:
+        """Let the service place calls again (idempotent)."""
+        ...
+
+    def terminate(self, assignment: Assignment) -> ActionResult:
+        """Remove the service from the PBX (idempotent)."""
+        ...
+
+    def health(self) -> Health:
+        """Report whether the server answers, and how fast."""
+        ...

@@ -1,0 +1,162 @@
+"""The CDR store (``mod_voipbridge_cdrs``) and collection watermarks.
+
+Every call is stored once: the table is unique on (server, PBX uuid), and :func:`store_cdrs`
+inserts a batch with "on duplicate do nothing" (``ON DUPLICATE KEY UPDATE id = id`` on MySQL,
+``ON CONFLICT DO NOTHING`` on SQLite), so re-fetching a window, a Vodia push sent three times or
+a CSV imported twice adds nothing. Only duplicate keys are ignored: any other problem with a row
+still fails the batch. Times are stored as naive UTC.
+
+A watermark records, per server and scope (a service or the whole server), up to when calls have
+been collected. Callers advance it in the same transaction as the last batch of rows, so a fetch
+that fails part way leaves it where it was and the window is fetched again next time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.engine import Connection
+
+from bridge.modules.base import CollectedCdr
+from bridge.rating.models import Direction
+from bridge.store.tables import cdr_watermarks, cdrs
+
+_FIELD_LIMITS = {
+    "uuid": 64,
+    "domain": 255,
+    "caller_number": 64,
+    "caller_destination": 64,
+    "destination_number": 64,
+    "hangup_cause": 64,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    """How many rows of a batch were new and how many were already stored."""
+
+    inserted: int
+    duplicates: int
+
+
+def store_cdrs(
+    conn: Connection,
+    server_id: int,
+    records: Iterable[CollectedCdr],
+    *,
+    now: datetime,
+    service_id: int | None = None,
+) -> StoreResult:
+    """Insert ``records`` for ``server_id`` in one statement, skipping calls already stored."""
+    rows = [_row(server_id, record, service_id, now) for record in records]
+    if not rows:
+        return StoreResult(0, 0)
+    inserted = conn.execute(_insert_ignoring_duplicates(conn), rows).rowcount
+    return StoreResult(inserted=inserted, duplicates=len(rows) - inserted)
+
+
+def count_cdrs(conn: Connection, server_id: int) -> int:
+    """Return how many calls are stored for ``server_id``."""
+    query = select(func.count()).select_from(cdrs).where(cdrs.c.server_id == server_id)
+    return int(conn.execute(query).scalar_one())
+
+
+def iter_service_cdrs(
+    conn: Connection, service_id: int, start: datetime, end: datetime
+) -> Iterator[CollectedCdr]:
+    """Yield a service's stored a-leg calls that started in ``[start, end)``, by start time."""
+    query = (
+        select(cdrs)
+        .where(
+            cdrs.c.service_id == service_id,
+            cdrs.c.leg == "a",
+            cdrs.c.start_utc >= _naive(start),
+            cdrs.c.start_utc < _naive(end),
+        )
+        .order_by(cdrs.c.start_utc, cdrs.c.id)
+    )
+    for row in conn.execute(query).mappings():
+        yield CollectedCdr(
+            uuid=row["uuid"],
+            direction=Direction(row["direction"]),
+            caller_number=row["caller_number"],
+            caller_destination=row["caller_destination"],
+            destination_number=row["destination_number"],
+            start=row["start_utc"].replace(tzinfo=UTC),
+            billsec=row["billsec"],
+            domain=row["domain"],
+            leg=row["leg"],
+            hangup_cause=row["hangup_cause"],
+        )
+
+
+def get_watermark(conn: Connection, server_id: int, scope: str) -> datetime | None:
+    """Return up to when calls of ``scope`` on ``server_id`` were collected (UTC), if ever."""
+    value = conn.execute(
+        select(cdr_watermarks.c.collected_to).where(
+            cdr_watermarks.c.server_id == server_id, cdr_watermarks.c.scope == scope
+        )
+    ).scalar_one_or_none()
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+def set_watermark(
+    conn: Connection, server_id: int, scope: str, collected_to: datetime, *, now: datetime
+) -> None:
+    """Record that calls of ``scope`` were collected up to ``collected_to`` (never moves back)."""
+    current = get_watermark(conn, server_id, scope)
+    if current is not None and current >= collected_to:
+        return
+    values = {"collected_to": _naive(collected_to), "updated_at": _naive(now)}
+    if current is None:
+        conn.execute(cdr_watermarks.insert().values(server_id=server_id, scope=scope, **values))
+    else:
+        conn.execute(
+            cdr_watermarks.update()
+            .where(cdr_watermarks.c.server_id == server_id, cdr_watermarks.c.scope == scope)
+            .values(**values)
+        )
+
+
+def _insert_ignoring_duplicates(conn: Connection) -> Any:
+    if conn.dialect.name == "mysql":
+        statement = mysql.insert(cdrs)
+        return statement.on_duplicate_key_update(id=statement.inserted.id)
+    return sqlite.insert(cdrs).on_conflict_do_nothing(index_elements=["server_id", "uuid"])
+
+
+def _row(
+    server_id: int, record: CollectedCdr, service_id: int | None, now: datetime
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "server_id": server_id,
+        "uuid": record.uuid,
+        "service_id": service_id,
+        "domain": record.domain,
+        "direction": record.direction.value,
+        "caller_number": record.caller_number,
+        "caller_destination": record.caller_destination,
+        "destination_number": record.destination_number,
+        "start_utc": _naive(record.start),
+        "billsec": record.billsec,
+        "leg": record.leg,
+        "hangup_cause": record.hangup_cause,
+        "collected_at": _naive(now),
+    }
+    for name, limit in _FIELD_LIMITS.items():
+        # PBX fields are free text; an over-long one is cut rather than failing the whole batch,
+        # except the uuid, whose truncation could merge two calls.
+        if len(row[name]) > limit:
+            if name == "uuid":
+                raise ValueError(f"CDR uuid longer than {limit} characters: {record.uuid[:80]}")
+            row[name] = row[name][:limit]
+    return row
+
+
+def _naive(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(tzinfo=None)
