@@ -92,6 +92,12 @@ class PbxHttp:
         """Close the connection pool."""
         self._client.close()
 
+    def __enter__(self) -> PbxHttp:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
 
 def form(values: Mapping[str, object]) -> dict[str, str]:
     """Return form fields as strings (PHP scripts read ``$_POST`` as text)."""

@@ -1,10 +1,11 @@
 """The CDR store (``mod_voipbridge_cdrs``) and collection watermarks.
 
 Every call is stored once: the table is unique on (server, PBX uuid), and :func:`store_cdrs`
-inserts a batch with "on duplicate do nothing" (``ON DUPLICATE KEY UPDATE id = id`` on MySQL,
-``ON CONFLICT DO NOTHING`` on SQLite), so re-fetching a window, a Vodia push sent three times or
-a CSV imported twice adds nothing. Only duplicate keys are ignored: any other problem with a row
-still fails the batch. Times are stored as naive UTC.
+looks the batch's uuids up, then inserts the new ones with "on duplicate do nothing"
+(``ON DUPLICATE KEY UPDATE id = id`` on MySQL, ``ON CONFLICT DO NOTHING`` on SQLite), so
+re-fetching a window, a Vodia push sent three times or a CSV imported twice adds nothing. Only
+duplicate keys are ignored: any other problem with a row still fails the batch. Times are stored
+as naive UTC.
 
 A watermark records, per server and scope (a service or the whole server), up to when calls have
 been collected. Callers advance it in the same transaction as the last batch of rows, so a fetch
@@ -53,11 +54,26 @@ def store_cdrs(
     service_id: int | None = None,
 ) -> StoreResult:
     """Insert ``records`` for ``server_id`` in one statement, skipping calls already stored."""
-    rows = [_row(server_id, record, service_id, now) for record in records]
-    if not rows:
+    batch = {record.uuid: record for record in records}
+    total = len(batch)
+    if not batch:
         return StoreResult(0, 0)
-    inserted = conn.execute(_insert_ignoring_duplicates(conn), rows).rowcount
-    return StoreResult(inserted=inserted, duplicates=len(rows) - inserted)
+    # MySQL's affected-row counts for ON DUPLICATE KEY differ between servers and client flags,
+    # so new calls are told apart with one indexed lookup; the ignoring insert then only guards
+    # against a concurrent writer (a push arriving during a collection) storing a call twice.
+    known = set(
+        conn.execute(
+            select(cdrs.c.uuid).where(cdrs.c.server_id == server_id, cdrs.c.uuid.in_(list(batch)))
+        ).scalars()
+    )
+    rows = [
+        _row(server_id, record, service_id, now)
+        for uuid, record in batch.items()
+        if uuid not in known
+    ]
+    if rows:
+        conn.execute(_insert_ignoring_duplicates(conn), rows)
+    return StoreResult(inserted=len(rows), duplicates=total - len(rows))
 
 
 def count_cdrs(conn: Connection, server_id: int) -> int:

@@ -1,0 +1,235 @@
+"""CDR collection: windows from watermarks, each call once, and failures that lose nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from bridge.db import BoundDatabase
+from bridge.errors import ProviderUnavailable
+from bridge.jobs.collect import collect_cdrs
+from bridge.modules.assignment import Assignment, VodiaAssignment
+from bridge.modules.base import (
+    ActionResult,
+    CollectedCdr,
+    ConnectionCheck,
+    Health,
+    PbxServer,
+    TimeWindow,
+)
+from bridge.rating.models import Direction
+from bridge.store.cdrs import get_watermark
+from bridge.store.servers import save_server_settings
+from bridge.store.tables import cdrs
+from tests.factories.whmcs import make_client, make_product, make_server, make_service
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+class ScriptedPbx:
+    """A stand-in adapter: serves calls from a list, records windows, can fail part way."""
+
+    def __init__(
+        self, server: PbxServer, calls: list[CollectedCdr], *, fail_after: int | None = None
+    ) -> None:
+        self.server = server
+        self.calls = calls
+        self.fail_after = fail_after
+        self.windows: list[tuple[Assignment | None, TimeWindow]] = []
+
+    def fetch_cdrs(
+        self, assignment: Assignment | None, window: TimeWindow
+    ) -> Iterator[CollectedCdr]:
+        """Yield the scripted calls in the window, failing after ``fail_after`` if set."""
+        self.windows.append((assignment, window))
+        tenant = assignment.tenant if isinstance(assignment, VodiaAssignment) else None
+        for n, call in enumerate(c for c in self.calls if window.contains(c.start)):
+            if self.fail_after is not None and n == self.fail_after:
+                raise ProviderUnavailable("pbx went away mid-fetch; will retry.")
+            if tenant is None or call.domain == tenant:
+                yield call
+
+    def test_connection(self) -> ConnectionCheck:
+        """Unused here."""
+        return ConnectionCheck(True, "ok")
+
+    def create(self, assignment: Assignment) -> ActionResult:
+        """Unused here."""
+        return ActionResult("ok")
+
+    suspend = unsuspend = terminate = create
+
+    def health(self) -> Health:
+        """Unused here."""
+        return Health(True, 1.0)
+
+
+def _call(uuid: str, domain: str, start: datetime) -> CollectedCdr:
+    return CollectedCdr(
+        uuid=uuid, direction=Direction.OUTBOUND, caller_number="2112", caller_destination="",
+        destination_number="14165550100", start=start, billsec=60, domain=domain,
+    )  # fmt: skip
+
+
+def _stored(conn: Connection) -> list[tuple[str, int | None]]:
+    rows = conn.execute(select(cdrs.c.uuid, cdrs.c.service_id).order_by(cdrs.c.uuid))
+    return [(row.uuid, row.service_id) for row in rows]
+
+
+class TestPerServiceCollection:
+    def test_first_run_stores_and_sets_the_watermark(self, conn: Connection) -> None:
+        """Each Vodia service's calls are stored under it, and its watermark moves to now."""
+        server = make_server(conn, module="vodia", hostname="vodia.example.net")
+        product = make_product(conn, module="vodia")
+        service = make_service(
+            conn, make_client(conn), product_id=product, server_id=server,
+            domain="rucken.example.com | 5484815577", username="8300",
+        )  # fmt: skip
+        calls = [
+            _call("v1", "rucken.example.com", NOW - 3 * HOUR),
+            _call("v2", "rucken.example.com", NOW - 2 * HOUR),
+            _call("other", "someone.else.com", NOW - HOUR),
+        ]
+        fakes: list[ScriptedPbx] = []
+
+        def adapters(pbx: PbxServer) -> ScriptedPbx:
+            fakes.append(ScriptedPbx(pbx, calls))
+            return fakes[-1]
+
+        report = collect_cdrs(BoundDatabase(conn), key=None, now=NOW, adapters=adapters)
+
+        assert report.inserted == 2
+        assert _stored(conn) == [("v1", service), ("v2", service)]
+        assert get_watermark(conn, server, f"service:{service}") == NOW
+        ((assignment, window),) = fakes[0].windows
+        assert window == TimeWindow(NOW - timedelta(days=2), NOW)
+        assert isinstance(assignment, VodiaAssignment)
+
+    def test_rerun_fetches_from_the_watermark_and_stores_nothing_twice(
+        self, conn: Connection
+    ) -> None:
+        """A second run starts at the watermark minus the lookback and adds only new calls."""
+        server = make_server(conn, module="vodia", hostname="vodia.example.net")
+        product = make_product(conn, module="vodia")
+        make_service(
+            conn, make_client(conn), product_id=product, server_id=server,
+            domain="rucken.example.com | 5484815577", username="8300",
+        )  # fmt: skip
+        calls = [_call("v1", "rucken.example.com", NOW - 3 * HOUR)]
+        fake: list[ScriptedPbx] = []
+
+        def adapters(pbx: PbxServer) -> ScriptedPbx:
+            fake.append(ScriptedPbx(pbx, calls))
+            return fake[-1]
+
+        collect_cdrs(BoundDatabase(conn), key=None, now=NOW, adapters=adapters)
+        calls.append(_call("v2", "rucken.example.com", NOW + HOUR))
+        later = NOW + 2 * HOUR
+        second = collect_cdrs(BoundDatabase(conn), key=None, now=later, adapters=adapters)
+
+        # The 6-hour lookback re-reads v1 (calls are written when they end); the store drops it.
+        assert (second.inserted, second.scopes[0].duplicates) == (1, 1)
+        assert fake[1].windows[0][1] == TimeWindow(NOW - timedelta(hours=6), later)
+        assert [uuid for uuid, _ in _stored(conn)] == ["v1", "v2"]
+
+    def test_failure_part_way_keeps_the_watermark_and_loses_nothing(self, conn: Connection) -> None:
+        """A PBX dying mid-fetch is reported; the next run fetches the window again, completely."""
+        server = make_server(conn, module="vodia", hostname="vodia.example.net")
+        product = make_product(conn, module="vodia")
+        service = make_service(
+            conn, make_client(conn), product_id=product, server_id=server,
+            domain="rucken.example.com | 5484815577", username="8300",
+        )  # fmt: skip
+        calls = [_call(f"v{n}", "rucken.example.com", NOW - (5 - n) * HOUR) for n in range(5)]
+
+        failing = collect_cdrs(
+            BoundDatabase(conn), key=None, now=NOW, batch_size=2,
+            adapters=lambda pbx: ScriptedPbx(pbx, calls, fail_after=3),
+        )  # fmt: skip
+        watermark_after_failure = get_watermark(conn, server, f"service:{service}")
+        stored_after_failure = len(_stored(conn))
+        retried = collect_cdrs(
+            BoundDatabase(conn), key=None, now=NOW + HOUR, batch_size=2,
+            adapters=lambda pbx: ScriptedPbx(pbx, calls),
+        )  # fmt: skip
+
+        assert failing.errors[0].error == "pbx went away mid-fetch; will retry."
+        assert (stored_after_failure, watermark_after_failure) == (2, None)  # one batch committed
+        assert (retried.inserted, retried.scopes[0].duplicates) == (3, 2)
+        assert len(_stored(conn)) == 5
+        assert get_watermark(conn, server, f"service:{service}") == NOW + HOUR
+
+    def test_invalid_assignment_is_reported_and_others_continue(self, conn: Connection) -> None:
+        """A service with a malformed Domain is reported by name; its neighbours are collected."""
+        server = make_server(conn, module="vodia", hostname="vodia.example.net")
+        product = make_product(conn, module="vodia")
+        client = make_client(conn)
+        bad = make_service(
+            conn, client, product_id=product, server_id=server, domain="just-a-name", username="1"
+        )
+        make_service(
+            conn, client, product_id=product, server_id=server,
+            domain="rucken.example.com | 5484815577", username="8300",
+        )  # fmt: skip
+        calls = [_call("v1", "rucken.example.com", NOW - HOUR)]
+
+        report = collect_cdrs(
+            BoundDatabase(conn), key=None, now=NOW, adapters=lambda pbx: ScriptedPbx(pbx, calls)
+        )
+
+        assert report.inserted == 1
+        (problem,) = report.errors
+        assert problem.scope == f"service:{bad}"
+        assert "Domain 'just-a-name'" in (problem.error or "")
+
+
+class TestWholeServerCollection:
+    def test_fusionpbx_calls_are_filed_by_tenant(self, conn: Connection) -> None:
+        """A FusionPBX server is read once; each call goes to the service of its tenant."""
+        server = make_server(conn, module="fusionpbx", hostname="pbx1.example.net")
+        product = make_product(conn, module="fusionpbx")
+        client = make_client(conn)
+        alpha = make_service(
+            conn, client, product_id=product, server_id=server,
+            domain="alpha.example.com | 5195550100", username="2112",
+        )  # fmt: skip
+        beta = make_service(
+            conn, client, product_id=product, server_id=server,
+            domain="BETA.example.com | 5195550101", username="2113",
+        )  # fmt: skip
+        calls = [
+            _call("f1", "alpha.example.com", NOW - 2 * HOUR),
+            _call("f2", "beta.example.com", NOW - HOUR),
+            _call("f3", "unknown.example.com", NOW - HOUR),
+        ]
+        fakes: list[ScriptedPbx] = []
+
+        def adapters(pbx: PbxServer) -> ScriptedPbx:
+            fakes.append(ScriptedPbx(pbx, calls))
+            return fakes[-1]
+
+        collect_cdrs(BoundDatabase(conn), key=None, now=NOW, adapters=adapters)
+
+        assert _stored(conn) == [("f1", alpha), ("f2", beta), ("f3", None)]
+        assert [assignment for assignment, _ in fakes[0].windows] == [None]
+        assert get_watermark(conn, server, "server") == NOW
+
+    def test_push_servers_are_not_polled(self, conn: Connection) -> None:
+        """A server whose CDRs are pushed to the bridge is skipped by collection."""
+        server = make_server(conn, module="vodia", hostname="vodia.example.net")
+        product = make_product(conn, module="vodia")
+        make_service(
+            conn, make_client(conn), product_id=product, server_id=server,
+            domain="rucken.example.com | 5484815577", username="8300",
+        )  # fmt: skip
+        save_server_settings(conn, server, key=None, now=NOW, cdr_source="push")
+
+        def adapters(pbx: PbxServer) -> ScriptedPbx:
+            pytest.fail("a push server must not be polled")
+
+        assert collect_cdrs(BoundDatabase(conn), key=None, now=NOW, adapters=adapters).scopes == ()

@@ -1,0 +1,110 @@
+"""The CDR store: each call once whatever is re-sent, UTC times, and watermarks that only advance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy.engine import Connection
+
+from bridge.modules.base import CollectedCdr
+from bridge.rating.models import Direction
+from bridge.store.cdrs import (
+    count_cdrs,
+    get_watermark,
+    iter_service_cdrs,
+    set_watermark,
+    store_cdrs,
+)
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+TORONTO_WINTER = timezone(timedelta(hours=-5))
+
+
+def _cdr(uuid: str, *, start: datetime = NOW - timedelta(hours=1), leg: str = "a") -> CollectedCdr:
+    return CollectedCdr(
+        uuid=uuid,
+        direction=Direction.OUTBOUND,
+        caller_number="2112",
+        caller_destination="",
+        destination_number="14165550100",
+        start=start,
+        billsec=95,
+        domain="mcon.wat7.ictvoip.ca",
+        leg=leg,
+        hangup_cause="NORMAL_CLEARING",
+    )
+
+
+class TestStoreCdrs:
+    def test_repeats_are_stored_once(self, conn: Connection) -> None:
+        """The same calls sent three times (a re-fetch, a repeated push) are stored once."""
+        batch = [_cdr("u1"), _cdr("u2")]
+
+        results = [store_cdrs(conn, 7, batch, now=NOW) for _ in range(3)]
+
+        assert [(r.inserted, r.duplicates) for r in results] == [(2, 0), (0, 2), (0, 2)]
+        assert count_cdrs(conn, 7) == 2
+
+    def test_same_uuid_on_another_server_is_another_call(self, conn: Connection) -> None:
+        """Uniqueness is per server: two PBXes may reuse a call id."""
+        store_cdrs(conn, 7, [_cdr("u1")], now=NOW)
+
+        result = store_cdrs(conn, 8, [_cdr("u1")], now=NOW)
+
+        assert result.inserted == 1
+
+    def test_times_are_kept_in_utc(self, conn: Connection) -> None:
+        """A call started at 10:15 -05:00 reads back as 15:15 UTC."""
+        start = datetime(2026, 1, 10, 10, 15, tzinfo=TORONTO_WINTER)
+        store_cdrs(conn, 7, [_cdr("u1", start=start)], now=NOW, service_id=42)
+
+        (stored,) = iter_service_cdrs(conn, 42, NOW - timedelta(days=365), NOW)
+
+        assert stored.start == datetime(2026, 1, 10, 15, 15, tzinfo=UTC)
+        assert (stored.domain, stored.billsec, stored.direction) == (
+            "mcon.wat7.ictvoip.ca",
+            95,
+            Direction.OUTBOUND,
+        )
+
+    def test_service_window_is_half_open_and_skips_b_legs(self, conn: Connection) -> None:
+        """A service's calls are read for [start, end), a-legs only, in start order."""
+        hour = timedelta(hours=1)
+        store_cdrs(
+            conn,
+            7,
+            [
+                _cdr("late", start=NOW),
+                _cdr("first", start=NOW - 2 * hour),
+                _cdr("b", start=NOW - hour, leg="b"),
+                _cdr("second", start=NOW - hour),
+            ],
+            now=NOW,
+            service_id=42,
+        )
+
+        uuids = [c.uuid for c in iter_service_cdrs(conn, 42, NOW - 2 * hour, NOW)]
+
+        assert uuids == ["first", "second"]
+
+    def test_empty_batch(self, conn: Connection) -> None:
+        """Storing nothing is not an error."""
+        assert store_cdrs(conn, 7, [], now=NOW).inserted == 0
+
+
+class TestWatermarks:
+    def test_unset_then_advanced(self, conn: Connection) -> None:
+        """A scope never collected has no watermark; setting one records it in UTC."""
+        assert get_watermark(conn, 7, "service:42") is None
+
+        set_watermark(conn, 7, "service:42", NOW, now=NOW)
+
+        assert get_watermark(conn, 7, "service:42") == NOW
+
+    def test_never_moves_back(self, conn: Connection) -> None:
+        """An older watermark (a re-run with --since) never rewinds what was collected."""
+        set_watermark(conn, 7, "server", NOW, now=NOW)
+
+        set_watermark(conn, 7, "server", NOW - timedelta(days=1), now=NOW)
+
+        assert get_watermark(conn, 7, "server") == NOW
