@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from bridge import __version__
-from bridge.commands import rating, service
+from bridge.commands import pbx, rating, service
 from bridge.errors import BridgeError
 from bridge.settings import load_settings
 
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     service.add_commands(commands)
     rating.add_commands(commands)
+    pbx.add_commands(commands)
     return parser
 
 

@@ -1,0 +1,195 @@
+"""PBX commands: CDR collection and import, and the bridge's per-server settings."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich import progress
+from rich.console import Console
+
+from bridge.clock import utc_now
+from bridge.db import EngineDatabase, make_engine
+from bridge.errors import InvalidRequest
+from bridge.jobs.collect import collect_cdrs
+from bridge.modules.fusionpbx_csv import FusionPbxCsvReader
+from bridge.settings import Settings, load_settings
+from bridge.store.cdrs import store_cdrs
+from bridge.store.servers import get_server_settings, issue_push_token, save_server_settings
+from bridge.whmcs.services import get_service
+
+EXIT_PROBLEMS = 1
+
+
+def run_cdr_collect(args: argparse.Namespace, settings: Settings) -> int:
+    """Collect new CDRs from the PBXes into the store; exit 1 if any scope failed."""
+    since = _parse_since(args.since) if args.since else None
+    database = EngineDatabase(make_engine(settings))
+    console = Console(stderr=True)
+    with progress.Progress(
+        progress.SpinnerColumn(),
+        progress.TextColumn("{task.description}"),
+        progress.TextColumn("{task.completed} calls"),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("collecting", total=None)
+
+        def advance(scope: str, count: int) -> None:
+            bar.update(task, description=f"collecting {scope}", advance=count)
+
+        report = collect_cdrs(
+            database,
+            key=settings.encryption_key,
+            now=utc_now(),
+            server_id=args.server,
+            since=since,
+            progress=advance,
+        )
+    for scope in report.scopes:
+        where = f"server #{scope.server_id} {scope.scope}"
+        if scope.error:
+            print(f"{where}: FAILED, will retry next run: {scope.error}")
+        else:
+            print(f"{where}: {scope.inserted} new, {scope.duplicates} already stored")
+    print(f"{report.inserted} new call(s) stored; {len(report.errors)} scope(s) failed")
+    return EXIT_PROBLEMS if report.errors else 0
+
+
+def run_cdr_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import a FusionPBX CDR CSV export for one service, never duplicating stored calls."""
+    path = Path(args.file)
+    database = EngineDatabase(make_engine(settings))
+    zone = load_settings({"BRIDGE_TIMEZONE": args.tz}).timezone if args.tz else None
+    with database.transaction() as conn:
+        service = get_service(conn, args.service)
+        if service.server is None:
+            raise InvalidRequest(f"Service #{service.id} has no server; assign one in WHMCS.")
+        server_zone = get_server_settings(
+            conn, service.server.id, key=settings.encryption_key
+        ).timezone
+    try:
+        with progress.open(
+            path, "r", encoding="utf-8-sig", newline="", description="reading"
+        ) as lines:
+            reader = FusionPbxCsvReader(lines, source=path.name, zone=zone or server_zone)
+            records = list(reader.cdrs())
+    except OSError as exc:
+        raise InvalidRequest(f"{exc.filename}: {exc.strerror}") from None
+    with database.transaction() as conn:
+        stored = store_cdrs(conn, service.server.id, records, now=utc_now(), service_id=service.id)
+    bad = len(reader.bad_lines)
+    print(
+        f"service #{service.id}: {stored.inserted} imported, "
+        f"{stored.duplicates + reader.duplicates} skipped (already stored), "
+        f"{reader.b_legs} b-leg row(s) skipped, {bad} bad line(s)"
+    )
+    for line in reader.bad_lines[:50]:
+        print(f"  {line}", file=sys.stderr)
+    return EXIT_PROBLEMS if bad else 0
+
+
+def run_server_set(args: argparse.Namespace, settings: Settings) -> int:
+    """Store the bridge's settings for a WHMCS server; secrets are prompted for, never argv."""
+    values = {name: _read_secret(name) for name in args.secret or ()}
+    with EngineDatabase(make_engine(settings)).transaction() as conn:
+        saved = save_server_settings(
+            conn,
+            args.server,
+            key=settings.encryption_key,
+            now=utc_now(),
+            timezone=args.timezone,
+            cdr_source=args.cdr_source,
+            secret_values=values,
+        )
+    print(_describe(saved.server_id, saved.timezone.key, saved.cdr_source, saved.secrets))
+    return 0
+
+
+def run_server_show(args: argparse.Namespace, settings: Settings) -> int:
+    """Show the bridge's settings for a WHMCS server (secret names only)."""
+    with EngineDatabase(make_engine(settings)).transaction() as conn:
+        saved = get_server_settings(conn, args.server, key=settings.encryption_key)
+    print(_describe(saved.server_id, saved.timezone.key, saved.cdr_source, saved.secrets))
+    return 0
+
+
+def run_server_push_token(args: argparse.Namespace, settings: Settings) -> int:
+    """Issue a new CDR push token for a server (the old one stops working) and print it once."""
+    with EngineDatabase(make_engine(settings)).transaction() as conn:
+        token = issue_push_token(conn, args.server, now=utc_now())
+    print(token)
+    print(
+        f"Use it in the PBX's CDR URL for POST /v1/cdr/vodia/{args.server} (as Bearer token or "
+        "basic-auth password). It is shown only now; run this again to replace it.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _describe(server_id: int, zone: str, source: str, secrets: Any) -> str:
+    names = ", ".join(sorted(secrets)) or "none"
+    return (
+        f"server #{server_id}: timezone {zone}, CDR source {source or 'default'}, secrets: {names}"
+    )
+
+
+def _read_secret(name: str) -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass(f"{name}: ")
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _parse_since(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequest(f"--since {text!r} is not a date (YYYY-MM-DD or ISO 8601)") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def add_commands(commands: Any) -> None:
+    """Register the cdr and server commands on the ``bridge`` argument parser."""
+    cdr = commands.add_parser("cdr", help="collect and import call detail records")
+    cdr_commands = cdr.add_subparsers(title="cdr commands", required=True, metavar="CMD")
+    collect = cdr_commands.add_parser(
+        "collect", help="pull new CDRs from the PBXes into the store (exit 1 if any failed)"
+    )
+    collect.add_argument("--server", type=int, help="only this WHMCS server id")
+    collect.add_argument(
+        "--since", help="collect calls from this date (UTC unless an offset is given)"
+    )
+    collect.set_defaults(run=run_cdr_collect)
+    importer = cdr_commands.add_parser(
+        "import", help="import a FusionPBX CDR CSV export for a service (no duplicates)"
+    )
+    importer.add_argument("file", metavar="CDRS.csv")
+    importer.add_argument("--service", type=int, required=True, help="WHMCS service id")
+    importer.add_argument("--tz", help="zone of stamps without an offset (default: the server's)")
+    importer.set_defaults(run=run_cdr_import)
+
+    server = commands.add_parser("server", help="the bridge's settings for a WHMCS server")
+    server_commands = server.add_subparsers(title="server commands", required=True, metavar="CMD")
+    setter = server_commands.add_parser("set", help="set timezone, CDR source and secrets")
+    setter.add_argument("server", type=int, help="WHMCS server id (tblservers.id)")
+    setter.add_argument("--timezone", help="the PBX's IANA timezone, e.g. America/Toronto")
+    setter.add_argument(
+        "--cdr-source", choices=("database", "export", "push", "file"), help="where CDRs come from"
+    )
+    setter.add_argument(
+        "--secret",
+        action="append",
+        metavar="NAME",
+        help="store a secret (db_dsn, api_password, ...), read from a prompt or one stdin line",
+    )
+    setter.set_defaults(run=run_server_set)
+    show = server_commands.add_parser("show", help="show the settings (secret names only)")
+    show.add_argument("server", type=int)
+    show.set_defaults(run=run_server_show)
+    token = server_commands.add_parser("push-token", help="issue a new CDR push token")
+    token.add_argument("server", type=int)
+    token.set_defaults(run=run_server_push_token)

@@ -1,0 +1,108 @@
+"""`bridge cdr import` and `bridge server ...` as an operator runs them, on the demo database."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import BRIDGE, _env
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+
+
+@pytest.fixture(name="demo_env", scope="module")
+def _demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A demo WHMCS database (service #1 is on FusionPBX server #1) to run commands against."""
+    folder = tmp_path_factory.mktemp("demo")
+    built = subprocess.run(  # noqa: S603 - our own console script
+        [BRIDGE, "demo", "--no-serve", "--db", str(folder / "demo.db")],
+        env=_env(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    return _env(BRIDGE_DATABASE_URL=f"sqlite:///{folder / 'demo.db'}", BRIDGE_ENCRYPTION_KEY=KEY)
+
+
+def _bridge(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own console script
+        [BRIDGE, *args], env=env, input=stdin, capture_output=True, text=True, check=False
+    )
+
+
+class TestCdrImport:
+    def test_import_twice_duplicates_nothing(self, demo_env: dict[str, str]) -> None:
+        """The first import stores every a-leg; the second finds them all already stored."""
+        csv = str(EXAMPLES / "cdrs-au.csv")
+
+        first = _bridge(demo_env, "cdr", "import", csv, "--service", "1")
+        second = _bridge(demo_env, "cdr", "import", csv, "--service", "1")
+
+        assert first.returncode == 0, first.stderr
+        assert "15 imported, 0 skipped (already stored), 1 b-leg row(s) skipped" in first.stdout
+        assert "0 imported, 15 skipped (already stored)" in second.stdout
+
+    def test_bad_lines_are_reported_and_good_ones_kept(
+        self, demo_env: dict[str, str], tmp_path: Path
+    ) -> None:
+        """A file with a bad line imports the rest, lists the line, and exits 1."""
+        csv = tmp_path / "cdrs.csv"
+        csv.write_text(
+            "xml_cdr_uuid,direction,destination_number,start_stamp,billsec\n"
+            "imp-1,outbound,14165550100,2026-01-05 10:00:00-05,60\n"
+            "imp-2,outbound,14165550100,not a time,60\n"
+        )
+
+        result = _bridge(demo_env, "cdr", "import", str(csv), "--service", "1")
+
+        assert result.returncode == 1
+        assert "1 imported" in result.stdout
+        assert "line 3: start_stamp 'not a time'" in result.stderr
+
+    def test_unknown_service(self, demo_env: dict[str, str]) -> None:
+        """Importing for a service that does not exist says so and imports nothing."""
+        result = _bridge(
+            demo_env, "cdr", "import", str(EXAMPLES / "cdrs-au.csv"), "--service", "99"
+        )
+
+        assert result.returncode == 2
+        assert "no service #99" in result.stderr
+
+
+class TestServerSettings:
+    def test_secret_from_stdin_is_stored_and_never_shown(self, demo_env: dict[str, str]) -> None:
+        """A DSN given on stdin is kept encrypted; show lists its name, not its value."""
+        dsn = "host=10.0.0.5 dbname=fusionpbx user=ro password=ro-pass-987"
+
+        saved = _bridge(
+            demo_env, "server", "set", "1", "--timezone", "America/Toronto",
+            "--cdr-source", "database", "--secret", "db_dsn", stdin=dsn + "\n",
+        )  # fmt: skip
+        shown = _bridge(demo_env, "server", "show", "1")
+
+        assert saved.returncode == 0, saved.stderr
+        assert "server #1: timezone America/Toronto, CDR source database, secrets: db_dsn" in (
+            shown.stdout
+        )
+        assert "ro-pass-987" not in saved.stdout + shown.stdout
+
+    def test_push_token_is_printed_once_and_rotates(self, demo_env: dict[str, str]) -> None:
+        """Each push-token call prints a new token; the next call replaces it."""
+        first = _bridge(demo_env, "server", "push-token", "2")
+        second = _bridge(demo_env, "server", "push-token", "2")
+
+        assert first.returncode == 0, first.stderr
+        assert len(first.stdout.strip()) >= 40
+        assert first.stdout != second.stdout
+        assert "/v1/cdr/vodia/2" in first.stderr
+
+    def test_secrets_need_the_encryption_key(self, demo_env: dict[str, str]) -> None:
+        """Without BRIDGE_ENCRYPTION_KEY a secret is refused, with what to set."""
+        env = {k: v for k, v in demo_env.items() if k != "BRIDGE_ENCRYPTION_KEY"}
+
+        result = _bridge(env, "server", "set", "3", "--secret", "api_password", stdin="pw\n")
+
+        assert result.returncode == 2
+        assert "BRIDGE_ENCRYPTION_KEY is not set" in result.stderr
