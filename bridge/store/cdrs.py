@@ -1,11 +1,10 @@
 """The CDR store (``mod_voipbridge_cdrs``) and collection watermarks.
 
 Every call is stored once: the table is unique on (server, PBX uuid), and :func:`store_cdrs`
-looks the batch's uuids up, then inserts the new ones with "on duplicate do nothing"
-(``ON DUPLICATE KEY UPDATE id = id`` on MySQL, ``ON CONFLICT DO NOTHING`` on SQLite), so
-re-fetching a window, a Vodia push sent three times or a CSV imported twice adds nothing. Only
-duplicate keys are ignored: any other problem with a row still fails the batch. Times are stored
-as naive UTC.
+inserts a batch in one statement that skips calls already stored (``INSERT IGNORE`` on MySQL,
+``ON CONFLICT DO NOTHING`` on SQLite), so re-fetching a window, a Vodia push sent three times or
+a CSV imported twice adds nothing. Values are made to fit their columns before the insert, so the
+duplicate key is the only thing ignored. Times are stored as naive UTC.
 
 A watermark records, per server and scope (a service or the whole server), up to when calls have
 been collected. Callers advance it in the same transaction as the last batch of rows, so a fetch
@@ -20,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from bridge.modules.base import CollectedCdr
@@ -55,25 +54,11 @@ def store_cdrs(
 ) -> StoreResult:
     """Insert ``records`` for ``server_id`` in one statement, skipping calls already stored."""
     batch = {record.uuid: record for record in records}
-    total = len(batch)
     if not batch:
         return StoreResult(0, 0)
-    # MySQL's affected-row counts for ON DUPLICATE KEY differ between servers and client flags,
-    # so new calls are told apart with one indexed lookup; the ignoring insert then only guards
-    # against a concurrent writer (a push arriving during a collection) storing a call twice.
-    known = set(
-        conn.execute(
-            select(cdrs.c.uuid).where(cdrs.c.server_id == server_id, cdrs.c.uuid.in_(list(batch)))
-        ).scalars()
-    )
-    rows = [
-        _row(server_id, record, service_id, now)
-        for uuid, record in batch.items()
-        if uuid not in known
-    ]
-    if rows:
-        conn.execute(_insert_ignoring_duplicates(conn), rows)
-    return StoreResult(inserted=len(rows), duplicates=total - len(rows))
+    rows = [_row(server_id, record, service_id, now) for record in batch.values()]
+    inserted = conn.execute(_insert_ignoring_duplicates(conn), rows).rowcount
+    return StoreResult(inserted=inserted, duplicates=len(rows) - inserted)
 
 
 def count_cdrs(conn: Connection, server_id: int) -> int:
@@ -141,8 +126,11 @@ def set_watermark(
 
 def _insert_ignoring_duplicates(conn: Connection) -> Any:
     if conn.dialect.name == "mysql":
-        statement = mysql.insert(cdrs)
-        return statement.on_duplicate_key_update(id=statement.inserted.id)
+        # INSERT IGNORE reports exactly the rows it inserted, whatever the server and client
+        # flags (ON DUPLICATE KEY's counts differ between MySQL and MariaDB). IGNORE would also
+        # swallow other row errors as warnings; _row() has already made every value fit its
+        # column, so a duplicate key is the only thing left for it to ignore.
+        return cdrs.insert().prefix_with("IGNORE")
     return sqlite.insert(cdrs).on_conflict_do_nothing(index_elements=["server_id", "uuid"])
 
 
@@ -164,6 +152,8 @@ def _row(
         "hangup_cause": record.hangup_cause,
         "collected_at": _naive(now),
     }
+    if not 0 <= record.billsec < 2**31:
+        raise ValueError(f"CDR {record.uuid}: billsec {record.billsec} is out of range")
     for name, limit in _FIELD_LIMITS.items():
         # PBX fields are free text; an over-long one is cut rather than failing the whole batch,
         # except the uuid, whose truncation could merge two calls.
