@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from bridge.demo_usage import seed_rating
+from bridge.demo_usage import seed_calls, seed_rating
 from bridge.errors import ConfigError
 from bridge.store.migrate import upgrade_database
 from bridge.whmcs import seeding
@@ -384,4 +384,14 @@ def _seed_rating(conn: Connection, ids: DemoIds) -> None:
     seed_rating(conn, today=ids.today, special_product_id=ids.ids["product_tollfree"])
 
 
-SEED_STEPS: list[SeedStep] = [_seed_settings, _seed_catalog, _seed_clients, _seed_rating]
+def _seed_calls(conn: Connection, ids: DemoIds) -> None:
+    seed_calls(conn, today=ids.today)
+
+
+SEED_STEPS: list[SeedStep] = [
+    _seed_settings,
+    _seed_catalog,
+    _seed_clients,
+    _seed_rating,
+    _seed_calls,
+]

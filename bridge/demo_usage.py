@@ -1,10 +1,11 @@
-"""The rating part of the demo: a tariff, three packages, special rules, and a usage preview.
+"""The rating part of the demo: a tariff, three packages, special rules, calls, and a preview.
 
 :func:`seed_rating` stores what the demo products refer to (their "VoIP Package" setting) through
-the same store functions ``bridge tariff import`` and ``bridge package import`` use.
-:func:`preview_usage` then rates a handful of demo calls per service with the stored plans and
-returns the invoice lines the billing run would add, in each client's currency. Nothing is billed:
-collecting real CDRs from the PBXes is a later capability.
+the same store functions ``bridge tariff import`` and ``bridge package import`` use, and
+:func:`seed_calls` puts a handful of calls per service into the CDR store, as ``bridge cdr
+collect`` would. :func:`preview_usage` then rates each service's stored calls of the last 30 days
+with its stored plan and returns the invoice lines a billing run would add, in each client's
+currency. Nothing is billed.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.engine import Connection
 
-from bridge.rating import Cdr, invoice_sections, rate_calls
+from bridge.modules.base import CollectedCdr
+from bridge.rating import Direction, invoice_sections, rate_calls
 from bridge.rating.groups import InvoiceSection
 from bridge.rating.package_toml import parse_package_toml
+from bridge.store.cdrs import iter_service_cdrs, store_cdrs
 from bridge.store.packages import load_rate_plan, save_package, save_special_rules
 from bridge.store.tariffs import import_tariff
 from bridge.whmcs.clients import get_client, list_client_ids
@@ -129,26 +132,42 @@ def seed_rating(conn: Connection, *, today: date, special_product_id: int) -> No
             save_special_rules(conn, special_product_id, parsed.special.rules)
 
 
-def preview_usage(conn: Connection, services: list[Service], *, today: date) -> list[UsagePreview]:
-    """Rate each service's demo calls with its stored plan and return the invoice lines."""
-    previews = []
-    for service in services:
-        settings = service.product.settings
-        special = settings.get("Special Number Billing") == "on"
-        calls = SPECIAL_CALLS if special else DEMO_CALLS.get(service.product.module, ())
-        package = settings.get("VoIP Package", "")
-        if not calls or not package:
+def seed_calls(conn: Connection, *, today: date) -> int:
+    """Store each demo service's calls in the CDR store, as collection would; return how many."""
+    now = datetime.combine(today, time(), tzinfo=UTC)
+    stored = 0
+    for service in _voip_services(conn):
+        calls = _demo_calls(service)
+        if not calls or service.server is None:
             continue
+        tenant = service.domain.split("|", 1)[0].strip()
+        records = [_collected(service.id, n, call, today, tenant) for n, call in enumerate(calls)]
+        stored += store_cdrs(
+            conn, service.server.id, records, now=now, service_id=service.id
+        ).inserted
+    return stored
+
+
+def preview_usage(conn: Connection, *, today: date) -> list[UsagePreview]:
+    """Rate each service's stored calls of the last 30 days with its plan; return invoice lines."""
+    start = datetime.combine(today - timedelta(days=30), time(), tzinfo=UTC)
+    end = datetime.combine(today + timedelta(days=1), time(), tzinfo=UTC)
+    previews = []
+    for service in _voip_services(conn):
+        settings = service.product.settings
+        package = settings.get("VoIP Package", "")
+        cdrs = [record.to_cdr() for record in iter_service_cdrs(conn, service.id, start, end)]
+        if not cdrs or not package:
+            continue
+        special = settings.get("Special Number Billing") == "on"
         plan = load_rate_plan(conn, package, product_id=service.product.id, special_billing=special)
-        result = rate_calls(
-            (_cdr(service.id, n, call, today) for n, call in enumerate(calls)), plan
-        )
         currency = get_client(conn, service.client_id).currency
+        result = rate_calls(cdrs, plan)
         previews.append(
             UsagePreview(
                 service=service,
                 sections=invoice_sections(
-                    result.calls, period_start=today - timedelta(days=30), period_end=today
+                    result.calls, period_start=start.date(), period_end=today
                 ),
                 currency=(currency.prefix, currency.suffix),
             )
@@ -156,30 +175,41 @@ def preview_usage(conn: Connection, services: list[Service], *, today: date) -> 
     return previews
 
 
-def _cdr(service_id: int, n: int, call: tuple[int, int, str, str, int], today: date) -> Cdr:
+def _voip_services(conn: Connection) -> list[Service]:
+    return [
+        service
+        for client_id in list_client_ids(conn)
+        for service in list_voip_services(conn, client_id)
+    ]
+
+
+def _demo_calls(service: Service) -> tuple[tuple[int, int, str, str, int], ...]:
+    if service.product.settings.get("Special Number Billing") == "on":
+        return SPECIAL_CALLS
+    return DEMO_CALLS.get(service.product.module, ())
+
+
+def _collected(
+    service_id: int, n: int, call: tuple[int, int, str, str, int], today: date, tenant: str
+) -> CollectedCdr:
     offset, hour, direction, number, billsec = call
-    start = datetime.combine(today + timedelta(days=offset), time(hour), tzinfo=UTC)
     inbound = direction == "inbound"
-    return Cdr(
+    return CollectedCdr(
         uuid=f"demo-{service_id}-{n}",
-        direction=direction,  # type: ignore[arg-type]
+        direction=Direction(direction),
         caller_number=number if inbound else "2112",
         caller_destination=number if inbound else "",
         destination_number="2112" if inbound else number,
-        start=start,
+        start=datetime.combine(today + timedelta(days=offset), time(hour), tzinfo=UTC),
         billsec=billsec,
+        domain=tenant,
     )
 
 
 def describe_usage(conn: Connection, *, today: date) -> str:
     """Return the demo's usage preview: per service, the invoice lines its calls would add."""
-    services = [
-        service
-        for client_id in list_client_ids(conn)
-        for service in list_voip_services(conn, client_id)
-    ]
     blocks = []
-    for preview in preview_usage(conn, services, today=today):
+    for preview in preview_usage(conn, today=today):
         prefix, suffix = preview.currency
         text = "\n".join(
             section.text(currency_prefix=prefix, currency_suffix=suffix)

@@ -75,7 +75,9 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     console = Console()
     with engine.connect() as conn:
         console.print(render_summary(summarize_demo(conn)))
-        console.print("\nUsage the demo calls would add to the next invoices (nothing is billed):")
+        console.print(
+            "\nUsage the stored demo calls would add to the next invoices (nothing is billed):"
+        )
         console.print(escape(describe_usage(conn, today=today)))
     console.print(f"Demo WHMCS database: {path.resolve()}")
     if args.no_serve:
