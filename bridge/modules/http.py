@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -46,7 +47,7 @@ class PbxHttp:
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request and return a 2xx/3xx response, or raise a provider error."""
-        where = f"{self.server.name} ({self.server.hostname}) {method} {path}"
+        where = f"{self.server.name} ({self.server.hostname}) {method} {_shown(path)}"
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.TimeoutException:
@@ -97,6 +98,14 @@ class PbxHttp:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _shown(path: str) -> str:
+    """Return ``path`` fit for a message: no query string or user info, which may hold tokens."""
+    parts = urlsplit(path)
+    host = parts.hostname or ""
+    origin = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}" if host else ""
+    return origin + parts.path
 
 
 def form(values: Mapping[str, object]) -> dict[str, str]:

@@ -117,3 +117,14 @@ class TestPbxHttp:
             pytest.raises(ProviderRejected, match="did not answer JSON .*script installed"),
         ):
             http.json("POST", "/html")
+
+    def test_query_strings_stay_out_of_messages(self, served: Served) -> None:
+        """A token in a URL's query string (a CDR link) never reaches an error message."""
+        with (
+            _http(served) as http,
+            pytest.raises(ProviderUnavailable) as caught,
+        ):
+            http.request("GET", f"{served.url}/boom?token=abcdef123456")
+
+        assert "abcdef123456" not in caught.value.message
+        assert f"{served.url}/boom" in caught.value.message
