@@ -1,0 +1,122 @@
+"""PostgreSQL fixtures: a throwaway database holding FusionPBX's ``v_xml_cdr``, on a real server.
+
+The server is the one ``BRIDGE_TEST_POSTGRES_URL`` names (a libpq conninfo or ``postgresql://``
+URL of a login that may create databases and roles; default: ``postgres`` on 127.0.0.1:5432 with
+trust auth, as on these machines). Once per run the fixture creates ``bridge_test_fusionpbx``
+(loaded with ``tests/schema/fusionpbx_v_xml_cdr.sql``), an empty ``bridge_test_fusionpbx_empty``
+and a login without ``SELECT`` on ``v_xml_cdr``, and drops them all at the end (names get the
+xdist worker id). Each test starts with an empty ``v_xml_cdr``.
+
+When PostgreSQL cannot be reached the run stops with a message saying how to start it: the
+database tests are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+SCHEMA = Path(__file__).resolve().parents[1] / "schema" / "fusionpbx_v_xml_cdr.sql"
+START_POSTGRES = (
+    "Start it with\n"
+    "  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"
+    "(or run the suite through `scripts/test`), or point BRIDGE_TEST_POSTGRES_URL at a "
+    "PostgreSQL server where you may create databases."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FusionPbxDatabase:
+    """Where the test ``v_xml_cdr`` lives, and DSNs for the failure cases."""
+
+    dsn: str
+    empty_dsn: str
+    no_grant_dsn: str
+
+    def insert(self, *rows: Mapping[str, object]) -> None:
+        """Insert and commit ``v_xml_cdr`` rows given as column → value mappings."""
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            for row in rows:
+                conn.execute(
+                    sql.SQL("INSERT INTO v_xml_cdr ({}) VALUES ({})").format(
+                        sql.SQL(", ").join(sql.Identifier(name) for name in row),
+                        sql.SQL(", ").join(sql.Placeholder() for _ in row),
+                    ),
+                    list(row.values()),
+                )
+
+    def clear(self) -> None:
+        """Remove every row of ``v_xml_cdr``."""
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            conn.execute("TRUNCATE v_xml_cdr")
+
+
+def _admin_conninfo() -> str:
+    return os.environ.get("BRIDGE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+def _connect_admin(conninfo: str) -> psycopg.Connection[tuple[object, ...]]:
+    try:
+        return psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.exit(
+            f"PostgreSQL is not reachable at {_shown(conninfo)}: {exc}\n{START_POSTGRES}",
+            returncode=1,
+        )
+
+
+def _shown(conninfo: str) -> str:
+    params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    params.pop("password", None)
+    return make_conninfo("", **params)
+
+
+@pytest.fixture(scope="session", name="fusionpbx_database")
+def _fusionpbx_database() -> Iterator[FusionPbxDatabase]:
+    admin = _admin_conninfo()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    suffix = f"_{worker}" if worker else ""
+    name = f"bridge_test_fusionpbx{suffix}"
+    empty = f"bridge_test_fusionpbx_empty{suffix}"
+    role = f"bridge_test_fusionpbx_nogrant{suffix}"
+
+    def drop_all(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        for database in (name, empty):
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+    with _connect_admin(admin) as conn:
+        drop_all(conn)
+        for database in (name, empty):
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    dsn = make_conninfo(admin, dbname=name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(SCHEMA.read_text(encoding="utf-8").encode())
+        # A login that may connect but was never granted SELECT on v_xml_cdr.
+        conn.execute(sql.SQL("REVOKE ALL ON v_xml_cdr FROM PUBLIC"))
+    try:
+        yield FusionPbxDatabase(
+            dsn=dsn,
+            empty_dsn=make_conninfo(admin, dbname=empty),
+            no_grant_dsn=make_conninfo(admin, dbname=name, user=role, password="no-grant-pw"),
+        )
+    finally:
+        with _connect_admin(admin) as conn:
+            drop_all(conn)
+
+
+@pytest.fixture(name="fusionpbx_db")
+def _fusionpbx_db(fusionpbx_database: FusionPbxDatabase) -> FusionPbxDatabase:
+    fusionpbx_database.clear()
+    return fusionpbx_database
