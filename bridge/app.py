@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -20,7 +21,9 @@ from starlette.routing import Route
 from bridge.db import Database, EngineDatabase, make_engine
 from bridge.errors import BridgeError
 from bridge.settings import Settings, load_settings
+from bridge.web.access_log import AccessLog
 from bridge.web.health import show_health, show_index
+from bridge.web.push import receive_vodia_cdrs
 from bridge.web.shim import handle_module_call
 
 log = logging.getLogger("bridge.app")
@@ -45,12 +48,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             Route("/", show_index, methods=["GET"]),
             Route("/healthz", show_health, methods=["GET"]),
             Route("/v1/whmcs/{module}/{action:path}", handle_module_call, methods=["POST"]),
+            Route("/v1/cdr/vodia/{server_id:int}", receive_vodia_cdrs, methods=["POST"]),
         ],
         exception_handlers={
             BridgeError: render_bridge_error,
             HTTPException: render_http_error,
             Exception: render_unexpected_error,
         },
+        middleware=[Middleware(AccessLog)],
         lifespan=lifespan,
     )
     app.state.settings = settings

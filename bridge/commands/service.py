@@ -106,6 +106,8 @@ def _serve(settings: Settings, database: EngineDatabase) -> None:
         log_level=settings.log_level.lower(),
         # The proxy in front of the bridge (if any) is trusted only when configured in uvicorn.
         proxy_headers=False,
+        # The bridge logs requests itself, without query strings (bridge/web/access_log.py).
+        access_log=False,
     )
 
 

@@ -7,6 +7,9 @@ from zoneinfo import ZoneInfo
 
 from bridge.errors import UnknownAction
 from bridge.modules.base import PbxAdapter, PbxServer
+from bridge.modules.fusionpbx import make_fusionpbx_adapter
+from bridge.modules.lesnet import make_lesnet_adapter
+from bridge.modules.vodia import make_vodia_adapter
 
 AdapterFactory = Callable[[PbxServer], PbxAdapter]
 
@@ -26,9 +29,8 @@ def pbx_server(
 ) -> PbxServer:
     """Return the adapter's view of a server; the API password comes from the bridge's secrets.
 
-    WHMCS encrypts ``tblservers.password`` with a key only WHMCS holds, so the bridge keeps its
-    own encrypted copy (``api_password``), set with ``bridge server set`` or captured from a
-    shim call.
+    WHMCS encrypts a server's password with a key only WHMCS holds, so the bridge keeps its own
+    encrypted copy (``api_password``), set with ``bridge server set``.
     """
     return PbxServer(
         id=id,
@@ -56,4 +58,8 @@ def make_adapter(
     return factory(server)
 
 
-ADAPTERS: dict[str, AdapterFactory] = {}
+ADAPTERS: dict[str, AdapterFactory] = {
+    "fusionpbx": make_fusionpbx_adapter,
+    "vodia": make_vodia_adapter,
+    "lesnet": make_lesnet_adapter,
+}

@@ -45,7 +45,9 @@ class TestDocumentedExamples:
 
     def test_lesnet(self) -> None:
         """The LesNet example takes peer and DID from Domain and the CDR link from its field."""
-        parsed = parse_assignment("lesnet", "D4E3CD2BFC791 | 12046664021", "12046664021", LESNET_FIELDS)
+        parsed = parse_assignment(
+            "lesnet", "D4E3CD2BFC791 | 12046664021", "12046664021", LESNET_FIELDS
+        )
 
         assert parsed == LesNetAssignment(
             "D4E3CD2BFC791",

@@ -90,7 +90,7 @@ class TestPbxHttp:
         """A server error is retried next run, not shown as the PBX refusing."""
         with (
             _http(served) as http,
-            pytest.raises(ProviderUnavailable, match="server error 500 .database is down.") as e,
+            pytest.raises(ProviderUnavailable, match=r"server error 500 .database is down.") as e,
         ):
             http.request("GET", "/boom")
         assert e.value.retryable
@@ -114,7 +114,7 @@ class TestPbxHttp:
         """An HTML page where JSON was expected points at the PBX-side script."""
         with (
             _http(served) as http,
-            pytest.raises(ProviderRejected, match="did not answer JSON .*script installed"),
+            pytest.raises(ProviderRejected, match=r"did not answer JSON .*script installed"),
         ):
             http.json("POST", "/html")
 

@@ -1,4 +1,4 @@
-"""The CDR store: each call once whatever is re-sent, UTC times, and watermarks that only advance."""
+"""The CDR store: each call once whatever is re-sent, UTC times, watermarks that only advance."""
 
 from __future__ import annotations
 

@@ -1,0 +1,243 @@
+"""Vodia's CDR push against MariaDB: token checks, both CDR shapes, idempotence, service mapping."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from starlette.testclient import TestClient
+
+from bridge.app import create_app
+from bridge.clock import utc_now
+from bridge.db import BoundDatabase
+from bridge.settings import Settings
+from bridge.store.cdrs import count_cdrs
+from bridge.store.servers import issue_push_token
+from bridge.store.tables import cdrs
+from bridge.web.signing import MAX_BODY_BYTES
+from tests.factories.whmcs import make_client, make_server, make_service
+
+TENANT = "acme.example.net"
+LEG: dict[str, Any] = {
+    "action": "call-data-record",
+    "PrimaryCallID": "PRA93Tta2CzVcV73Yvs8tQ..",
+    "CallID": "mte7y70@pbx",
+    "Direction": "O",
+    "Type": "extcall",
+    "TrunkName": "SIP Trunk Vodia",
+    "TrunkID": "10",
+    "RemoteParty": "+61132221",
+    "LocalParty": '"Tom Jones" <sip:504@acme.example.net>',
+    "Domain": TENANT,
+    "TimeStart": "2026-11-20 12:18:02",
+    "TimeConnected": "2026-11-20 12:18:05",
+    "TimeEnd": "2026-11-20 12:19:07",
+}
+WEBCDR: dict[str, Any] = {
+    "version": "69.5.2",
+    "domain": TENANT,
+    "callid": "1490779371@10.254.43.9",
+    "from": '"099652200" <sip:099652200@acme.example.net>',
+    "to": '"5195550100" <sip:5195550100@acme.example.net>',
+    "start": 1795572559.444,
+    "connect": 1795572562.1,
+    "end": 1795572656.86,
+    "trunks": [106],
+}
+
+
+@pytest.fixture(name="client")
+def _client(settings: Settings, database: BoundDatabase) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, database=database)) as client:
+        yield client
+
+
+@pytest.fixture(name="server_id")
+def _server_id(conn: Connection) -> int:
+    return make_server(conn, module="vodia", hostname="vodia.example.net")
+
+
+@pytest.fixture(name="token")
+def _token(conn: Connection, server_id: int) -> str:
+    return issue_push_token(conn, server_id, now=utc_now())
+
+
+def _post(client: TestClient, server_id: int, payload: Any, **kwargs: Any) -> Any:
+    return client.post(f"/v1/cdr/vodia/{server_id}", content=json.dumps(payload), **kwargs)
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _vodia_service(conn: Connection, client_id: int, server_id: int, domain: str) -> int:
+    return make_service(
+        conn, client_id, server_id=server_id, module="vodia", domain=domain, username="8300"
+    )
+
+
+def _stored(conn: Connection, server_id: int) -> list[tuple[str, int | None, str, int]]:
+    rows = conn.execute(
+        select(cdrs.c.uuid, cdrs.c.service_id, cdrs.c.direction, cdrs.c.billsec)
+        .where(cdrs.c.server_id == server_id)
+        .order_by(cdrs.c.uuid)
+    )
+    return [(row.uuid, row.service_id, row.direction, row.billsec) for row in rows]
+
+
+class TestStorePushedCdrs:
+    def test_a_leg_posted_three_times_is_stored_once(
+        self, client: TestClient, conn: Connection, server_id: int, token: str
+    ) -> None:
+        """Vodia repeating a post adds nothing: stored once, then counted as a duplicate."""
+        answers = [_post(client, server_id, LEG, headers=_bearer(token)) for _ in range(3)]
+
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        assert [a.json()["result"] for a in answers] == [
+            {"stored": 1, "duplicates": 0},
+            {"stored": 0, "duplicates": 1},
+            {"stored": 0, "duplicates": 1},
+        ]
+        assert _stored(conn, server_id) == [("mte7y70@pbx", None, "outbound", 62)]
+
+    def test_webcdr_with_the_token_in_the_query(
+        self, client: TestClient, conn: Connection, server_id: int, token: str
+    ) -> None:
+        """A WebCDR posted to ``?token=`` is stored as an inbound call with its answered seconds."""
+        answer = _post(client, server_id, WEBCDR, params={"token": token})
+
+        assert answer.json() == {"ok": True, "result": {"stored": 1, "duplicates": 0}}
+        assert _stored(conn, server_id) == [("1490779371@10.254.43.9", None, "inbound", 95)]
+
+    def test_basic_auth_password_is_the_token(
+        self, client: TestClient, conn: Connection, server_id: int, token: str
+    ) -> None:
+        """``webcdrs://user:TOKEN@host`` arrives as HTTP Basic and is accepted."""
+        answer = _post(client, server_id, WEBCDR, auth=("vodia", token))
+
+        assert answer.status_code == 200
+        assert count_cdrs(conn, server_id) == 1
+
+    def test_a_list_mixing_both_shapes(
+        self, client: TestClient, conn: Connection, server_id: int, token: str
+    ) -> None:
+        """A JSON list with a leg, a WebCDR and a repeat of the leg stores two calls."""
+        answer = _post(client, server_id, [LEG, WEBCDR, LEG], headers=_bearer(token))
+
+        assert answer.json()["result"] == {"stored": 2, "duplicates": 1}
+        assert count_cdrs(conn, server_id) == 2
+
+    def test_calls_go_to_the_service_of_their_tenant(
+        self, client: TestClient, conn: Connection, server_id: int, token: str
+    ) -> None:
+        """A call in a tenant that exactly one service on this server uses is that service's."""
+        client_id = make_client(conn)
+        service_id = _vodia_service(conn, client_id, server_id, f"{TENANT} | 5195550100")
+        _vodia_service(conn, client_id, server_id, "other.example.net | 5195550111")
+
+        _post(client, server_id, LEG, headers=_bearer(token))
+
+        assert _stored(conn, server_id)[0][1] == service_id
+
+    def test_a_tenant_shared_by_two_services_is_left_unassigned(
+        self, client: TestClient, conn: Connection, server_id: int, token: str
+    ) -> None:
+        """When two services claim the tenant the bridge does not guess; service_id stays empty."""
+        client_id = make_client(conn)
+        for _ in range(2):
+            _vodia_service(conn, client_id, server_id, f"{TENANT} | 5195550100")
+
+        _post(client, server_id, LEG, headers=_bearer(token))
+
+        assert _stored(conn, server_id)[0][1] is None
+
+
+class TestRefusedPushes:
+    @pytest.mark.parametrize(
+        "headers",
+        [{}, {"Authorization": "Bearer not-the-token"}, {"Authorization": "Basic %%%"}],
+    )
+    def test_bad_or_missing_token_writes_nothing(
+        self,
+        client: TestClient,
+        conn: Connection,
+        server_id: int,
+        token: str,
+        headers: dict[str, str],
+    ) -> None:
+        """Without this server's token the post is a 401 and no call is stored."""
+        answer = _post(client, server_id, LEG, headers=headers)
+
+        assert (answer.status_code, answer.json()["error"]["code"]) == (401, "unauthorized")
+        assert count_cdrs(conn, server_id) == 0
+
+    def test_another_servers_token_is_refused(
+        self, client: TestClient, conn: Connection, server_id: int, token: str
+    ) -> None:
+        """A token is valid for its own server only."""
+        other = make_server(conn, module="vodia", hostname="vodia2.example.net")
+
+        answer = _post(client, other, LEG, headers=_bearer(token))
+
+        assert answer.status_code == 401
+        assert count_cdrs(conn, other) == 0
+
+    def test_body_that_is_not_json(
+        self, client: TestClient, conn: Connection, server_id: int, token: str
+    ) -> None:
+        """Garbage is a 422 saying the post is not JSON."""
+        answer = client.post(
+            f"/v1/cdr/vodia/{server_id}", content=b"<xml/>", headers=_bearer(token)
+        )
+
+        assert answer.status_code == 422
+        assert "not JSON" in answer.json()["error"]["message"]
+
+    def test_unknown_shape_in_a_list_rejects_the_whole_post(
+        self, client: TestClient, conn: Connection, server_id: int, token: str
+    ) -> None:
+        """One foreign record fails the post, naming which one, and the good ones are not kept."""
+        answer = _post(client, server_id, [LEG, {"event": "NewCdr"}], headers=_bearer(token))
+
+        assert answer.status_code == 422
+        assert answer.json()["error"]["message"].startswith("CDR 2 of 2: Not a Vodia CDR")
+        assert count_cdrs(conn, server_id) == 0
+
+    def test_oversized_body_is_refused(
+        self, client: TestClient, conn: Connection, server_id: int, token: str
+    ) -> None:
+        """A body over 1 MiB is a 413 and nothing is stored."""
+        answer = client.post(
+            f"/v1/cdr/vodia/{server_id}",
+            content=b"[" + b" " * MAX_BODY_BYTES + b"]",
+            headers=_bearer(token),
+        )
+
+        assert answer.status_code == 413
+        assert count_cdrs(conn, server_id) == 0
+
+    def test_token_never_reaches_the_log(
+        self,
+        client: TestClient,
+        server_id: int,
+        token: str,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """Accepted and refused posts log the server and outcome, never the token."""
+        caplog.set_level(logging.DEBUG)
+
+        _post(client, server_id, LEG, params={"token": token})
+        _post(client, server_id, LEG, params={"token": token + "x"})
+
+        # Only the bridge's own loggers: the test client logs the URL it requested.
+        logged = "\n".join(
+            record.getMessage() for record in caplog.records if record.name.startswith("bridge")
+        )
+        assert "push.stored" in logged
+        assert "push.refused" in logged
+        assert token not in logged
