@@ -27,13 +27,14 @@ from starlette.datastructures import Secret
 
 from bridge.db import Database
 from bridge.errors import BridgeError
+from bridge.jobs.servers import load_pbx_servers
 from bridge.modules.assignment import Assignment, FusionPbxAssignment, parse_assignment
 from bridge.modules.base import CollectedCdr, PbxAdapter, PbxServer, TimeWindow
-from bridge.modules.registry import make_adapter, pbx_server
+from bridge.modules.registry import make_adapter
 from bridge.store.cdrs import get_watermark, set_watermark, store_cdrs
-from bridge.store.servers import ServerSettings, get_server_settings
+from bridge.store.servers import ServerSettings
 from bridge.whmcs.customfields import get_service_fields
-from bridge.whmcs.services import Server, Service, list_server_services, list_voip_servers
+from bridge.whmcs.services import Service, list_server_services
 
 BATCH_SIZE = 1000
 WHOLE_SERVER = "server"
@@ -98,21 +99,18 @@ def collect_cdrs(
     """Collect new CDRs from every VoIP server (or only ``server_id``) up to ``now``."""
     with database.transaction() as conn:
         plans = []
-        for server in list_voip_servers(conn):
-            if server_id is not None and server.id != server_id:
-                continue
-            settings = get_server_settings(conn, server.id, key=key)
-            services = list_server_services(conn, server.id)
+        for pbx, settings in load_pbx_servers(conn, key=key, server_id=server_id):
+            services = list_server_services(conn, pbx.id)
             fields = {s.id: get_service_fields(conn, s.id) for s in services}
-            plans.append(_plan(server, settings, services, fields))
+            plans.append(_plan(pbx, settings, services, fields))
     reports: list[ScopeReport] = []
     for plan in plans:
         reports.extend(plan.problems)
         if plan.cdr_source == "push" or not plan.targets:
             continue
         adapter = adapters(plan.server)
-        for scope, assignment, service_id in plan.targets:
-            reports.append(
+        try:
+            reports.extend(
                 _collect_scope(
                     database,
                     adapter,
@@ -127,28 +125,19 @@ def collect_cdrs(
                     progress=progress,
                     batch_size=batch_size,
                 )
+                for scope, assignment, service_id in plan.targets
             )
+        finally:
+            adapter.close()
     return CollectReport(tuple(reports))
 
 
 def _plan(
-    server: Server,
+    pbx: PbxServer,
     settings: ServerSettings,
     services: list[Service],
     fields: dict[int, dict[str, str]],
 ) -> _Plan:
-    pbx = pbx_server(
-        id=server.id,
-        name=server.name,
-        module=server.module,
-        hostname=server.hostname or server.ip_address,
-        port=server.port,
-        secure=server.secure,
-        username=server.username,
-        timezone=settings.timezone,
-        options={"cdr_source": settings.cdr_source} if settings.cdr_source else {},
-        credentials=settings.secrets,
-    )
     problems = []
     assignments: list[tuple[Service, Assignment]] = []
     for service in services:
@@ -157,10 +146,10 @@ def _plan(
                 service.product.module, service.domain, service.username, fields[service.id]
             )
         except BridgeError as exc:
-            problems.append(ScopeReport(server.id, f"service:{service.id}", error=exc.message))
+            problems.append(ScopeReport(pbx.id, f"service:{service.id}", error=exc.message))
             continue
         assignments.append((service, assignment))
-    if server.module == "fusionpbx":
+    if pbx.module == "fusionpbx":
         tenants = {a.tenant: s.id for s, a in assignments if isinstance(a, FusionPbxAssignment)}
         targets: tuple[tuple[str, Assignment | None, int | None], ...] = (
             ((WHOLE_SERVER, None, None),) if assignments else ()

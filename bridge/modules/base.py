@@ -173,3 +173,7 @@ class PbxAdapter(Protocol):
     def health(self) -> Health:
         """Report whether the server answers, and how fast."""
         ...
+
+    def close(self) -> None:
+        """Release connections (HTTP pools); the adapter is not used afterwards."""
+        ...

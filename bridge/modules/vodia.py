@@ -147,6 +147,10 @@ class VodiaAdapter:
         self.skipped: list[str] = []
         self._session = _VodiaSession(server)
 
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self.http.close()
+
     def test_connection(self) -> ConnectionCheck:
         """Log in and list the tenants; report the outcome, never raise for a PBX failure."""
         try:

@@ -12,12 +12,13 @@ from starlette.responses import JSONResponse
 from bridge import __version__
 from bridge.db import Database
 from bridge.errors import BridgeError
+from bridge.jobs.health import check_pbxes
 
 log = logging.getLogger("bridge.web.health")
 
 
 async def show_health(request: Request) -> JSONResponse:
-    """Ping the database; 200 when every check passes, 503 otherwise."""
+    """Ping the database (and, with ``?pbx=1``, each VoIP server); 503 when a check fails."""
     database: Database = request.app.state.database
     check: dict[str, Any] = {"backend": database.backend}
     try:
@@ -28,11 +29,29 @@ async def show_health(request: Request) -> JSONResponse:
         check.update(ok=False, error=exc.code)
     else:
         check.update(ok=True, latency_ms=round(latency, 2))
-    healthy = bool(check["ok"])
-    body: dict[str, Any] = {"ok": healthy, "result": {"checks": {"database": check}}}
-    if not healthy:
-        body["error"] = {"code": "unhealthy", "message": "database check failed"}
-    return JSONResponse(body, status_code=200 if healthy else 503)
+    checks: dict[str, Any] = {"database": check}
+    failed = [] if check["ok"] else ["database"]
+    if check["ok"] and request.query_params.get("pbx") in ("1", "true", "yes"):
+        # PBX checks call out to every server, so they run only when asked for.
+        key = request.app.state.settings.encryption_key
+        pbxes = await run_in_threadpool(check_pbxes, database, key=key)
+        checks["pbx"] = {
+            str(pbx.server_id): {
+                "name": pbx.name,
+                "module": pbx.module,
+                "ok": pbx.ok,
+                "latency_ms": round(pbx.latency_ms, 1),
+            }
+            for pbx in pbxes
+        }
+        for pbx in pbxes:
+            if not pbx.ok:
+                log.warning("health.pbx_failed server=%s message=%s", pbx.server_id, pbx.message)
+                failed.append(f"pbx {pbx.server_id}")
+    body: dict[str, Any] = {"ok": not failed, "result": {"checks": checks}}
+    if failed:
+        body["error"] = {"code": "unhealthy", "message": f"failed: {', '.join(failed)}"}
+    return JSONResponse(body, status_code=503 if failed else 200)
 
 
 async def show_index(request: Request) -> JSONResponse:

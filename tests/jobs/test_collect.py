@@ -41,6 +41,7 @@ class ScriptedPbx:
         self.calls = calls
         self.fail_after = fail_after
         self.windows: list[tuple[Assignment | None, TimeWindow]] = []
+        self.closed = False
 
     def fetch_cdrs(
         self, assignment: Assignment | None, window: TimeWindow
@@ -67,6 +68,10 @@ class ScriptedPbx:
     def health(self) -> Health:
         """Unused here."""
         return Health(True, 1.0)
+
+    def close(self) -> None:
+        """Record that the job released the adapter."""
+        self.closed = True
 
 
 def _call(uuid: str, domain: str, start: datetime) -> CollectedCdr:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy.engine import URL
+import base64
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import URL, Connection
+from starlette.datastructures import Secret
 from starlette.testclient import TestClient
 
 from bridge import __version__
 from bridge.app import create_app
-from bridge.db import EngineDatabase, make_engine
+from bridge.db import BoundDatabase, EngineDatabase, make_engine
 from bridge.settings import Settings
+from bridge.store.servers import save_server_settings
+from bridge.whmcs.tables import servers
+from tests.factories.whmcs import make_server
+from tests.fakes import free_port, serve
+from tests.fakes.fusionpbx import FakeFusionPbx
 
 
 class TestHealth:
@@ -56,3 +66,39 @@ class TestIndexAndRouting:
 
         assert response.status_code == 405
         assert response.json()["ok"] is False
+
+
+KEY = Secret(base64.urlsafe_b64encode(b"h" * 32).decode())
+
+
+class TestPbxHealth:
+    def test_each_configured_pbx_is_reported(
+        self, settings: Settings, database: BoundDatabase, conn: Connection
+    ) -> None:
+        """With ?pbx=1 each VoIP server is asked over HTTP; a down one makes the answer 503."""
+        fake = FakeFusionPbx()
+        with serve(fake.app) as served:
+            up = make_server(conn, module="fusionpbx", hostname=served.host)
+            conn.execute(
+                servers.update().where(servers.c.id == up).values(port=served.port, secure="")
+            )
+            save_server_settings(
+                conn, up, key=KEY, now=datetime.now(UTC),
+                secret_values={"api_password": fake.password},
+            )  # fmt: skip
+            conn.execute(servers.update().where(servers.c.id == up).values(username=fake.username))
+            down = make_server(conn, module="fusionpbx", hostname="127.0.0.1")
+            conn.execute(servers.update().where(servers.c.id == down).values(port=free_port()))
+            app = create_app(replace(settings, encryption_key=KEY), database=database)
+            with TestClient(app) as http:
+                plain = http.get("/healthz")
+                response = http.get("/healthz?pbx=1")
+
+        assert plain.status_code == 200
+        assert "pbx" not in plain.json()["result"]["checks"]
+        checks = response.json()["result"]["checks"]["pbx"]
+        assert response.status_code == 503
+        assert checks[str(up)]["ok"] is True
+        assert checks[str(down)]["ok"] is False
+        assert response.json()["error"]["message"] == f"failed: pbx {down}"
+        assert fake.password not in response.text
