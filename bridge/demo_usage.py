@@ -114,6 +114,7 @@ class UsagePreview:
     """What one demo service would be billed for its demo calls."""
 
     service: Service
+    calls: int
     sections: tuple[InvoiceSection, ...]
     currency: tuple[str, str]
 
@@ -166,6 +167,7 @@ def preview_usage(conn: Connection, *, today: date) -> list[UsagePreview]:
         previews.append(
             UsagePreview(
                 service=service,
+                calls=len(cdrs),
                 sections=invoice_sections(
                     result.calls, period_start=start.date(), period_end=today
                 ),
@@ -218,6 +220,7 @@ def describe_usage(conn: Connection, *, today: date) -> str:
         service = preview.service
         blocks.append(
             f"Service #{service.id} ({service.product.name}, package "
-            f"{service.product.settings.get('VoIP Package')!r}):\n{text or '(nothing billed)'}"
+            f"{service.product.settings.get('VoIP Package')!r}), {preview.calls} stored calls:\n"
+            f"{text or '(nothing billed)'}"
         )
     return "\n\n".join(blocks)

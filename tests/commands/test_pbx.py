@@ -7,7 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
+from tests.fakes import free_port, serve
+from tests.fakes.lesnet import FakeLesNet
 from tests.test_cli import BRIDGE, _env
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
@@ -106,3 +109,57 @@ class TestServerSettings:
 
         assert result.returncode == 2
         assert "BRIDGE_ENCRYPTION_KEY is not set" in result.stderr
+
+
+CDR_FILE = (
+    "Date|Time|Peer ID|Source|Destination|Billsec|Rate|Cost\n"
+    "2025-12-29|09:59:59|D4E3CD2BFC791|12046664021|14165550100|11|0.01|0.01\n"
+    "2025-12-29|10:00:00|D4E3CD2BFC791|12046664021|14165550101|22|0.01|0.01\n"
+    "2025-12-29|10:30:00|D4E3CD2BFC791|4165550199|12046664021|33|0.00|0.00\n"
+    "2025-12-29|10:30:00|A1B2C3D4E5F60|4165550199|12045550000|99|0.00|0.00\n"
+)
+
+
+class TestCdrCollect:
+    def test_collect_from_a_lesnet_portal_twice(
+        self, demo_env: dict[str, str], tmp_path: Path
+    ) -> None:
+        """`bridge cdr collect` pulls the peer's calls over HTTP once; a rerun adds nothing."""
+        portal = FakeLesNet()
+        portal.publish("/cdr/11330_0000.txt", CDR_FILE)
+        with serve(portal.app()) as served:
+            engine = create_engine(demo_env["BRIDGE_DATABASE_URL"])
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "UPDATE tblcustomfieldsvalues SET value = :link WHERE value LIKE "
+                        "'https://portal.les.net/%'"
+                    ),
+                    {"link": f"{served.url}/cdr/11330_0000.txt"},
+                )
+            engine.dispose()
+
+            first = _bridge(demo_env, "cdr", "collect", "--server", "3", "--since", "2025-12-01")
+            second = _bridge(demo_env, "cdr", "collect", "--server", "3", "--since", "2025-12-01")
+
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "server #3 service:3: 3 new, 0 already stored" in first.stdout
+        assert "server #3 service:3: 0 new, 3 already stored" in second.stdout
+        assert portal.requests.count("/cdr/11330_0000.txt") == 2
+
+    def test_unreachable_provider_fails_the_run_and_says_retry(
+        self, demo_env: dict[str, str]
+    ) -> None:
+        """A provider that cannot be reached is reported per scope and the run exits 1."""
+        engine = create_engine(demo_env["BRIDGE_DATABASE_URL"])
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE tblcustomfieldsvalues SET value = :link WHERE value LIKE '%/cdr/%'"),
+                {"link": f"http://127.0.0.1:{free_port()}/cdr/gone.txt"},
+            )
+        engine.dispose()
+
+        result = _bridge(demo_env, "cdr", "collect", "--server", "3")
+
+        assert result.returncode == 1
+        assert "server #3 service:3: FAILED, will retry next run" in result.stdout
