@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection, RowMapping
@@ -114,19 +115,7 @@ def list_server_services(conn: Connection, server_id: int) -> list[Service]:
 def list_voip_servers(conn: Connection) -> list[Server]:
     """Return the enabled WHMCS servers whose module is a VoIP module, by id."""
     rows = conn.execute(
-        select(
-            servers.c.id.label("server_id"),
-            servers.c.name.label("server_name"),
-            servers.c.type.label("server_type"),
-            servers.c.hostname.label("server_hostname"),
-            servers.c.ipaddress.label("server_ip"),
-            servers.c.port.label("server_port"),
-            servers.c.secure.label("server_secure"),
-            servers.c.username.label("server_username"),
-            servers.c.password.label("server_password"),
-            servers.c.accesshash.label("server_accesshash"),
-            servers.c.disabled.label("server_disabled"),
-        )
+        select(*_server_columns())
         .where(func.lower(servers.c.type).in_(VOIP_MODULES), servers.c.disabled == 0)
         .order_by(servers.c.id)
     ).mappings()
@@ -157,6 +146,17 @@ def _service_query() -> Select[tuple[object, ...]]:
         products.c.servertype.label("product_module"),
         product_groups.c.name.label("group_name"),
         *configoptions,
+        *_server_columns(),
+    ).select_from(
+        hosting.join(products, products.c.id == hosting.c.packageid)
+        .outerjoin(product_groups, product_groups.c.id == products.c.gid)
+        .outerjoin(servers, servers.c.id == hosting.c.server)
+    )
+
+
+def _server_columns() -> list[Any]:
+    """Return the tblservers columns a :class:`Server` is built from, labelled ``server_*``."""
+    return [
         servers.c.id.label("server_id"),
         servers.c.name.label("server_name"),
         servers.c.type.label("server_type"),
@@ -168,11 +168,7 @@ def _service_query() -> Select[tuple[object, ...]]:
         servers.c.password.label("server_password"),
         servers.c.accesshash.label("server_accesshash"),
         servers.c.disabled.label("server_disabled"),
-    ).select_from(
-        hosting.join(products, products.c.id == hosting.c.packageid)
-        .outerjoin(product_groups, product_groups.c.id == products.c.gid)
-        .outerjoin(servers, servers.c.id == hosting.c.server)
-    )
+    ]
 
 
 def _service_from_row(row: RowMapping) -> Service:
