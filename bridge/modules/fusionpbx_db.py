@@ -46,10 +46,10 @@ from psycopg.rows import dict_row
 from bridge.errors import ProviderError, ProviderRejected, ProviderUnavailable
 from bridge.modules.base import CollectedCdr, TimeWindow
 from bridge.rating.models import Direction
+from bridge.redact import redact
 
 log = logging.getLogger("bridge.modules.fusionpbx")
 
-MASK = "********"
 COLUMNS = (
     "xml_cdr_uuid",
     "domain_name",
@@ -220,9 +220,7 @@ class FusionPbxCdrDatabase:
         return ProviderRejected(f"{where}: the query failed ({detail}).")
 
     def _scrub(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, MASK)
-        return text
+        return redact(text, self._secrets)
 
 
 def cdr_from_row(row: Mapping[str, Any], *, zone: tzinfo = UTC) -> CollectedCdr:

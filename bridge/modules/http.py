@@ -19,11 +19,11 @@ import httpx
 
 from bridge.errors import ProviderRejected, ProviderUnavailable
 from bridge.modules.base import PbxServer
+from bridge.redact import redact
 
 log = logging.getLogger("bridge.modules.http")
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
-MASK = "********"
 
 
 class PbxHttp:
@@ -85,9 +85,7 @@ class PbxHttp:
 
     def scrub(self, text: str) -> str:
         """Return ``text`` with the server's secrets masked."""
-        for secret in sorted(self.server.secrets, key=len, reverse=True):
-            text = text.replace(secret, MASK)
-        return text
+        return redact(text, self.server.secrets)
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -57,8 +57,9 @@ from bridge.modules.base import (
     PbxServer,
     TimeWindow,
 )
-from bridge.modules.http import MASK, PbxHttp
+from bridge.modules.http import PbxHttp
 from bridge.modules.vodia_cdr import parse_vodia_cdr
+from bridge.redact import redact
 
 log = logging.getLogger("bridge.modules.vodia")
 
@@ -108,7 +109,7 @@ class _VodiaSession(httpx.Auth):
         )
         response = yield login
         where = f"{self.server.name} ({self.server.hostname})"
-        excerpt = _mask(response.text.strip()[:300] or response.reason_phrase, self.secrets)
+        excerpt = _redact(response.text.strip()[:300] or response.reason_phrase, self.secrets)
         if response.status_code >= 500:
             raise ProviderUnavailable(
                 f"{where}: login failed with server error {response.status_code} ({excerpt}); "
@@ -305,7 +306,7 @@ class VodiaAdapter:
         try:
             answer = response.json()
         except ValueError:
-            excerpt = _mask(self.http.excerpt(response), self._session.secrets)
+            excerpt = _redact(self.http.excerpt(response), self._session.secrets)
             raise ProviderRejected(
                 f"{self.server.name}: GET {path} did not answer JSON ({excerpt}). Does the "
                 "server's hostname and port lead to the Vodia PBX's web interface?"
@@ -322,7 +323,7 @@ class VodiaAdapter:
         try:
             yield
         except ProviderError as exc:
-            masked = _mask(exc.message, self._session.secrets)
+            masked = _redact(exc.message, self._session.secrets)
             if masked == exc.message:
                 raise
             raise type(exc)(masked) from None
@@ -331,13 +332,6 @@ class VodiaAdapter:
 def make_vodia_adapter(server: PbxServer) -> VodiaAdapter:
     """Return the adapter for a Vodia server."""
     return VodiaAdapter(server)
-
-
-def _mask(text: str, secrets: Iterable[str]) -> str:
-    """Return ``text`` with each secret (4+ characters, as PbxServer.secrets) masked."""
-    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
 
 
 def _session_id(response: httpx.Response) -> str:
@@ -371,3 +365,8 @@ def _path(segment: str) -> str:
 
 def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def _redact(text: str, secrets: Iterable[str]) -> str:
+    # 4+ characters, as PbxServer.secrets: shorter values would garble messages by chance.
+    return redact(text, secrets, min_length=4)

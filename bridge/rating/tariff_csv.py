@@ -38,7 +38,7 @@ TARIFF_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 MAX_REPORTED_LINES = 50
 MAX_PREFIX_DIGITS = 32
 MAX_RATE_DECIMALS = 8
-_MASK = (1 << 64) - 1
+_LOW_64_BITS = (1 << 64) - 1
 
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S")
@@ -161,9 +161,11 @@ class TariffCsvReader:
             except InvalidRatingInput as exc:
                 self.bad_lines.append(BadLine(line, str(exc)))
                 continue
-            digest = hash((row.rate, row.increment, row.connection_fee, row.description)) & _MASK
+            digest = (
+                hash((row.rate, row.increment, row.connection_fee, row.description)) & _LOW_64_BITS
+            )
             first = seen.setdefault(row.prefix, line << 64 | digest)
-            if first & _MASK != digest:
+            if first & _LOW_64_BITS != digest:
                 self.bad_lines.append(
                     BadLine(
                         line,

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from bridge.redact import redact
 from bridge.whmcs.tables import activity_log, inserted_id, module_log
 
-MASK = "********"
 BRIDGE_USER = "voipbridge"
 
 
@@ -50,15 +50,15 @@ def log_module_call(
     secrets: Iterable[str] = (),
 ) -> int:
     """Append a module log entry with ``secrets`` masked everywhere, and return its id."""
-    masks = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+    masks = list(secrets)
     result = conn.execute(
         module_log.insert().values(
             date=at,
             module=module,
             action=action,
-            request=_mask(_as_text(request), masks),
-            response=_mask(_as_text(response), masks),
-            arrdata=_mask(_as_text(processed), masks),
+            request=redact(_as_text(request), masks),
+            response=redact(_as_text(response), masks),
+            arrdata=redact(_as_text(processed), masks),
         )
     )
     return inserted_id(result)
@@ -68,10 +68,3 @@ def _as_text(value: str | Mapping[str, Any]) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, indent=2, sort_keys=True, default=str, ensure_ascii=False)
-
-
-def _mask(text: str, secrets: list[str]) -> str:
-    # Longest first, so a secret that contains another is masked whole.
-    for secret in secrets:
-        text = text.replace(secret, MASK)
-    return text

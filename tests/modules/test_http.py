@@ -15,7 +15,8 @@ from starlette.routing import Route
 
 from bridge.errors import ProviderRejected, ProviderUnavailable
 from bridge.modules.base import PbxServer
-from bridge.modules.http import MASK, PbxHttp
+from bridge.modules.http import PbxHttp
+from bridge.redact import MASK
 from tests.fakes import Served, free_port, serve
 
 PASSWORD = "s3cret-pbx-password"

@@ -15,10 +15,11 @@ import pytest
 from bridge.errors import InvalidAssignment, InvalidRequest, ProviderRejected, ProviderUnavailable
 from bridge.modules.assignment import FusionPbxAssignment, parse_vodia
 from bridge.modules.base import PbxAdapter, PbxServer, TimeWindow
-from bridge.modules.http import MASK, PbxHttp
+from bridge.modules.http import PbxHttp
 from bridge.modules.vodia import VodiaAdapter, make_vodia_adapter
 from bridge.modules.vodia_cdr import parse_vodia_cdr
 from bridge.rating.models import Direction
+from bridge.redact import MASK
 from tests.fakes import Served, free_port, serve
 from tests.fakes.vodia import FakeVodia
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from bridge.whmcs.logs import MASK, log_activity, log_module_call
+from bridge.redact import MASK
+from bridge.whmcs.logs import log_activity, log_module_call
 from bridge.whmcs.tables import activity_log, module_log
 
 AT = datetime(2026, 11, 21, 10, 15, 0)
