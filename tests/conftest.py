@@ -1,7 +1,8 @@
 """Shared fixtures: a real MariaDB test database, a rolled-back connection per test, the app.
 
-The MariaDB database is created once per run (``bridge_test`` by default, or the database named
-in ``BRIDGE_TEST_DATABASE_URL``; the name must contain ``test``), loaded with
+The MariaDB database is created once per run, named after ``bridge_test`` (or the database named
+in ``BRIDGE_TEST_DATABASE_URL``; the name must contain ``test``) plus this run's suffix
+(:data:`RUN_SUFFIX`), so two runs on one server never drop each other's database; it is loaded with
 ``tests/schema/whmcs.sql`` and the bridge's migrations, and dropped at the end. Each test gets
 ``conn``: a connection inside a transaction that is rolled back afterwards, so tests never see
 each other's rows. Code under test that opens "transactions" through
@@ -14,6 +15,7 @@ tests are never skipped.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -32,6 +34,11 @@ from bridge.whmcs.schema import create_whmcs_schema
 
 DEFAULT_TEST_DATABASE_URL = "mysql+pymysql://root@127.0.0.1:3306/bridge_test"
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+# One suffix per test process: a run (or an xdist worker) names every database, role and login it
+# creates with it, so concurrent runs on the same servers stay apart.
+RUN_SUFFIX = "_".join(
+    part for part in (secrets.token_hex(3), os.environ.get("PYTEST_XDIST_WORKER")) if part
+)
 START_MARIADB = (
     "Start it with `scripts/test` (installs and starts MariaDB when run as root) or with\n"
     "  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd\n"
@@ -40,7 +47,7 @@ START_MARIADB = (
 
 
 def mariadb_test_url() -> URL:
-    """Return the URL of this run's MariaDB test database (one per xdist worker)."""
+    """Return the URL of this run's MariaDB test database (one per run and xdist worker)."""
     url = make_url(os.environ.get("BRIDGE_TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL))
     name = url.database or ""
     if "test" not in name:
@@ -49,8 +56,7 @@ def mariadb_test_url() -> URL:
             "recreates its database, so the name must contain 'test'.",
             returncode=2,
         )
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    return url.set(database=f"{name}_{worker}") if worker else url
+    return url.set(database=f"{name}_{RUN_SUFFIX}")
 
 
 def recreate_database(url: URL) -> None:

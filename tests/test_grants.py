@@ -20,11 +20,11 @@ from bridge.settings import Settings
 from bridge.whmcs.customfields import set_client_field
 from bridge.whmcs.money import move_credit
 from bridge.whmcs.services import ServiceStatus, set_service_status
-from tests.conftest import throwaway_whmcs_database
+from tests.conftest import RUN_SUFFIX, throwaway_whmcs_database
 from tests.factories.whmcs import make_client, make_service, make_voip_client_fields
 from tests.test_cli import BRIDGE, _env
 
-USER, PASSWORD = "bridge_grants_test", "grants-test-pw-1"
+USER, PASSWORD = f"bridge_grants_{RUN_SUFFIX}"[:32], "grants-test-pw-1"
 
 
 def _one_voip_client(conn: Connection) -> None:

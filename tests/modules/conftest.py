@@ -5,7 +5,7 @@ URL of a login that may create databases and roles; default: ``postgres`` on 127
 trust auth, as on these machines). Once per run the fixture creates ``bridge_test_fusionpbx``
 (loaded with ``tests/schema/fusionpbx_v_xml_cdr.sql``), an empty ``bridge_test_fusionpbx_empty``
 and a login without ``SELECT`` on ``v_xml_cdr``, and drops them all at the end (names get the
-xdist worker id). Each test starts with an empty ``v_xml_cdr``.
+run's suffix, so concurrent runs stay apart). Each test starts with an empty ``v_xml_cdr``.
 
 When PostgreSQL cannot be reached the run stops with a message saying how to start it: the
 database tests are never skipped.
@@ -22,6 +22,8 @@ import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
+
+from tests.conftest import RUN_SUFFIX
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SCHEMA = Path(__file__).resolve().parents[1] / "schema" / "fusionpbx_v_xml_cdr.sql"
@@ -82,8 +84,7 @@ def _shown(conninfo: str) -> str:
 @pytest.fixture(scope="session", name="fusionpbx_database")
 def _fusionpbx_database() -> Iterator[FusionPbxDatabase]:
     admin = _admin_conninfo()
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    suffix = f"_{worker}" if worker else ""
+    suffix = f"_{RUN_SUFFIX}"
     name = f"bridge_test_fusionpbx{suffix}"
     empty = f"bridge_test_fusionpbx_empty{suffix}"
     role = f"bridge_test_fusionpbx_nogrant{suffix}"
