@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine, make_url
 
+from bridge.calls import CollectedCdr
 from bridge.db import make_engine
-from bridge.modules.base import CollectedCdr
-from bridge.rating.models import Direction
+from bridge.rating.models import Cdr, Direction
 from bridge.settings import Settings
 from bridge.store.cdrs import store_cdrs
 from bridge.store.migrate import upgrade_database
@@ -36,13 +36,15 @@ def synthetic_cdrs(count: int, *, offset: int = 0) -> Iterator[CollectedCdr]:
     """Yield ``count`` distinct, realistic-looking calls."""
     for n in range(offset, offset + count):
         yield CollectedCdr(
-            uuid=f"{n:08x}-4a1c-4e2f-9b7d-{n * 7919 % 10**12:012d}",
-            direction=DIRECTIONS[n % 4],
-            caller_number=f"2{n % 1000:03d}",
-            caller_destination=f"1519{n % 10**7:07d}",
-            destination_number=f"1416{(n * 31) % 10**7:07d}",
-            start=START + timedelta(seconds=n * 3),
-            billsec=(n * 37) % 900,
+            Cdr(
+                uuid=f"{n:08x}-4a1c-4e2f-9b7d-{n * 7919 % 10**12:012d}",
+                direction=DIRECTIONS[n % 4],
+                caller_number=f"2{n % 1000:03d}",
+                caller_destination=f"1519{n % 10**7:07d}",
+                destination_number=f"1416{(n * 31) % 10**7:07d}",
+                start=START + timedelta(seconds=n * 3),
+                billsec=(n * 37) % 900,
+            ),
             domain=f"tenant{n % 200}.pbx.example.net",
             hangup_cause="NORMAL_CLEARING",
         )
@@ -74,9 +76,9 @@ def row_by_row(engine: Engine, sample: int) -> float:
                     "service_id": 7,
                     "domain": record.domain,
                     "direction": record.direction.value,
-                    "caller_number": record.caller_number,
-                    "caller_destination": record.caller_destination,
-                    "destination_number": record.destination_number,
+                    "caller_number": record.call.caller_number,
+                    "caller_destination": record.call.caller_destination,
+                    "destination_number": record.call.destination_number,
                     "start_utc": record.start.replace(tzinfo=None),
                     "billsec": record.billsec,
                     "leg": "a",

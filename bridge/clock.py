@@ -10,7 +10,9 @@ aware instant to that wall-clock form before it is written to a ``tbl*`` column.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bridge.errors import InvalidRequest
 
 
 def utc_now() -> datetime:
@@ -28,3 +30,13 @@ def to_whmcs_time(instant: datetime, zone: ZoneInfo) -> datetime:
 def whmcs_today(instant: datetime, zone: ZoneInfo) -> date:
     """Return the WHMCS calendar date that ``instant`` falls on."""
     return to_whmcs_time(instant, zone).date()
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    """Return the IANA timezone ``name`` (``America/Toronto``), or raise :class:`InvalidRequest`."""
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidRequest(
+            f"{name!r} is not an IANA timezone; use a name such as America/Toronto or Europe/London"
+        ) from None

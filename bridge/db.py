@@ -1,8 +1,10 @@
 """Engines and the transaction seam.
 
 Endpoints and jobs open a transaction with ``database.transaction()`` and hand the connection down;
-nothing below them commits or rolls back. Tests swap in a :class:`BoundDatabase` that runs every
-"transaction" as a savepoint inside the test's own transaction, which is rolled back afterwards.
+nothing below them commits or rolls back. Commands open the database with :func:`open_database`,
+which disposes the engine's pool when the command is done. Tests swap in a :class:`BoundDatabase`
+that runs every "transaction" as a savepoint inside the test's own transaction, which is rolled
+back afterwards.
 
 Driver errors never leave this seam raw: :func:`translate_errors` turns the ones an operator can act
 on (cannot connect, wrong password, lock wait timeout, missing table) into the
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from sqlalchemy import create_engine, event, text
@@ -45,7 +47,7 @@ class Database(Protocol):
         """Return the SQLAlchemy backend name (``mysql`` or ``sqlite``)."""
         ...
 
-    def transaction(self) -> Any:
+    def transaction(self) -> AbstractContextManager[Connection]:
         """Return a context manager yielding a connection inside one transaction."""
         ...
 
@@ -102,6 +104,16 @@ class BoundDatabase:
         with translate_errors(self.conn.engine.url):
             self.conn.execute(text("SELECT 1"))
         return (time.perf_counter() - started) * 1000
+
+
+@contextmanager
+def open_database(settings: Settings) -> Iterator[EngineDatabase]:
+    """Yield the database ``settings`` name for one command; its connections close afterwards."""
+    engine = make_engine(settings)
+    try:
+        yield EngineDatabase(engine)
+    finally:
+        engine.dispose()
 
 
 def make_engine(settings: Settings) -> Engine:

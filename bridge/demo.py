@@ -6,7 +6,7 @@ FusionPBX, Vodia and LesNet products and services in the documented assignment f
 (DESIGN.md §4), the client custom fields the billing jobs read, and the two alert templates.
 
 To grow the demo, add a ``_seed_*`` step to :data:`SEED_STEPS`; each receives the connection and
-the ids created so far. :mod:`bridge.demo_usage` adds the tariff, packages and special rules the
+the ids created so far. :mod:`bridge.demo_rating` adds the tariff, packages and special rules the
 demo products use, and previews what their calls would be billed.
 """
 
@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from bridge.demo_usage import seed_calls, seed_rating
+from bridge.demo_rating import seed_calls, seed_rating
 from bridge.errors import ConfigError
 from bridge.store.migrate import upgrade_database
 from bridge.whmcs import seeding

@@ -10,6 +10,8 @@ what is wrong and what to do, and never contain a password or secret.
     ├── ConfigError (500 config_error) ............... a BRIDGE_* setting is missing or malformed
     ├── InvalidRequest (422 invalid_request) ......... input that can never succeed as sent
     │   ├── InvalidAmount (422 invalid_amount)
+    │   ├── InvalidFile (422 invalid_file) ............ a file's lines are bad (``bad_lines``)
+    │   ├── InvalidCdr (422 invalid_cdr) .............. a call record holds a value we cannot store
     │   ├── InvalidAssignment (422 invalid_assignment)  a service's PBX assignment is malformed
     │   └── UnknownAction (404 unknown_action)
     ├── NotFound (404 not_found)
@@ -39,7 +41,20 @@ person to change something first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    """One rejected line of an input file (a rate card, a CDR export) and why."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
 
 
 class BridgeError(Exception):
@@ -75,6 +90,22 @@ class InvalidAmount(InvalidRequest):
     """A money amount is zero, not a number, or finer than cents."""
 
     code = "invalid_amount"
+
+
+class InvalidFile(InvalidRequest):
+    """A file cannot be read as what it should be; ``bad_lines`` lists its bad lines by number."""
+
+    code = "invalid_file"
+
+    def __init__(self, message: str, bad_lines: Sequence[BadLine] = ()) -> None:
+        super().__init__(message)
+        self.bad_lines = tuple(bad_lines)
+
+
+class InvalidCdr(InvalidRequest):
+    """A call record from a PBX holds a value the bridge cannot store (a time, a duration)."""
+
+    code = "invalid_cdr"
 
 
 class UnknownAction(InvalidRequest):

@@ -61,7 +61,7 @@ def rate_files(tariff_path: Path, package_path: Path, cdr_path: Path, *, zone: Z
     )
     with cdr_path.open(encoding="utf-8-sig", newline="") as lines:
         cdrs = FusionPbxCsvReader(lines, source=str(cdr_path), zone=zone)
-        records = [record.to_cdr() for record in cdrs.cdrs()]
+        records = [record.call for record in cdrs.cdrs()]
         cdrs.finish()
     plan = RatePlan(package=package_file.package, tariff=tariff, special=package_file.special)
     # The whole file is one billing period: from the first call's day to the last's, PBX time.

@@ -14,13 +14,14 @@ import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from starlette.datastructures import Secret
 
-from bridge.errors import ConfigError
+from bridge.clock import parse_timezone
+from bridge.errors import ConfigError, InvalidRequest
 
 DEFAULT_DATABASE_URL = "sqlite:///voipbridge.db"
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -153,8 +154,8 @@ def _parse_listen(raw: str) -> Listen:
 
 def _parse_timezone(raw: str) -> ZoneInfo:
     try:
-        return ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError):
+        return parse_timezone(raw)
+    except InvalidRequest:
         raise ConfigError(
             f"BRIDGE_TIMEZONE={raw!r} is not an IANA timezone; use the timezone WHMCS runs in, "
             "e.g. America/Toronto or Europe/London"

@@ -12,15 +12,12 @@ from typing import Any
 from rich import progress
 from rich.console import Console
 
-from bridge.clock import utc_now
-from bridge.db import EngineDatabase, make_engine
+from bridge.clock import parse_timezone, utc_now
+from bridge.db import open_database
 from bridge.errors import InvalidRequest
-from bridge.jobs.collect import collect_cdrs
-from bridge.modules.fusionpbx_csv import FusionPbxCsvReader
-from bridge.settings import Settings, load_settings
-from bridge.store.cdrs import store_cdrs
+from bridge.settings import Settings
 from bridge.store.servers import get_server_settings, issue_push_token, save_server_settings
-from bridge.whmcs.services import get_service
+from bridge.usecases.cdr_intake import collect_cdrs, import_cdr_file
 
 EXIT_PROBLEMS = 1
 
@@ -28,15 +25,17 @@ EXIT_PROBLEMS = 1
 def run_cdr_collect(args: argparse.Namespace, settings: Settings) -> int:
     """Collect new CDRs from the PBXes into the store; exit 1 if any scope failed."""
     since = _parse_since(args.since) if args.since else None
-    database = EngineDatabase(make_engine(settings))
     console = Console(stderr=True)
-    with progress.Progress(
-        progress.SpinnerColumn(),
-        progress.TextColumn("{task.description}"),
-        progress.TextColumn("{task.completed} calls"),
-        console=console,
-        transient=True,
-    ) as bar:
+    with (
+        open_database(settings) as database,
+        progress.Progress(
+            progress.SpinnerColumn(),
+            progress.TextColumn("{task.description}"),
+            progress.TextColumn("{task.completed} calls"),
+            console=console,
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task("collecting", total=None)
 
         def advance(scope: str, count: int) -> None:
@@ -55,40 +54,54 @@ def run_cdr_collect(args: argparse.Namespace, settings: Settings) -> int:
         if scope.error:
             print(f"{where}: FAILED, will retry next run: {scope.error}")
         else:
-            print(f"{where}: {scope.inserted} new, {scope.duplicates} already stored")
+            unassigned = f", {scope.unassigned} with no service" if scope.unassigned else ""
+            print(f"{where}: {scope.inserted} new, {scope.duplicates} already stored{unassigned}")
+    if report.reattributed:
+        print(f"{report.reattributed} earlier call(s) filed under their service now")
     print(f"{report.inserted} new call(s) stored; {len(report.errors)} scope(s) failed")
+    if report.unassigned:
+        print(
+            f"{report.unassigned} new call(s) match no service, or several: they are kept and "
+            "filed once exactly one service has their tenant (`bridge doctor` lists them)"
+        )
     return EXIT_PROBLEMS if report.errors else 0
 
 
 def run_cdr_import(args: argparse.Namespace, settings: Settings) -> int:
     """Import a FusionPBX CDR CSV export for one service, never duplicating stored calls."""
     path = Path(args.file)
-    database = EngineDatabase(make_engine(settings))
-    zone = load_settings({"BRIDGE_TIMEZONE": args.tz}).timezone if args.tz else None
-    with database.transaction() as conn:
-        service = get_service(conn, args.service)
-        if service.server is None:
-            raise InvalidRequest(f"Service #{service.id} has no server; assign one in WHMCS.")
-        server_zone = get_server_settings(
-            conn, service.server.id, key=settings.encryption_key
-        ).timezone
+    zone = parse_timezone(args.tz) if args.tz else None
     try:
-        with progress.open(
-            path, "r", encoding="utf-8-sig", newline="", description="reading"
-        ) as lines:
-            reader = FusionPbxCsvReader(lines, source=path.name, zone=zone or server_zone)
-            records = list(reader.cdrs())
+        with (
+            open_database(settings) as database,
+            progress.open(
+                path, "r", encoding="utf-8-sig", newline="", description="reading"
+            ) as lines,
+        ):
+            report = import_cdr_file(
+                database,
+                service_id=args.service,
+                lines=lines,
+                source=path.name,
+                zone=zone,
+                key=settings.encryption_key,
+                now=utc_now(),
+            )
     except OSError as exc:
         raise InvalidRequest(f"{exc.filename}: {exc.strerror}") from None
-    with database.transaction() as conn:
-        stored = store_cdrs(conn, service.server.id, records, now=utc_now(), service_id=service.id)
-    bad = len(reader.bad_lines)
+    bad = len(report.bad_lines)
     print(
-        f"service #{service.id}: {stored.inserted} imported, "
-        f"{stored.duplicates + reader.duplicates} skipped (already stored), "
-        f"{reader.b_legs} b-leg row(s) skipped, {bad} bad line(s)"
+        f"service #{report.service_id}: {report.imported} imported, "
+        f"{report.duplicates} skipped (already stored), "
+        f"{report.b_legs} b-leg row(s) skipped, {bad} bad line(s)"
     )
-    for line in reader.bad_lines[:50]:
+    if report.other_tenants:
+        print(
+            f"warning: {report.other_tenants} call(s) name another tenant than service "
+            f"#{report.service_id}'s; they were filed under it as asked",
+            file=sys.stderr,
+        )
+    for line in report.bad_lines[:50]:
         print(f"  {line}", file=sys.stderr)
     return EXIT_PROBLEMS if bad else 0
 
@@ -96,7 +109,7 @@ def run_cdr_import(args: argparse.Namespace, settings: Settings) -> int:
 def run_server_set(args: argparse.Namespace, settings: Settings) -> int:
     """Store the bridge's settings for a WHMCS server; secrets are prompted for, never argv."""
     values = {name: _read_secret(name) for name in args.secret or ()}
-    with EngineDatabase(make_engine(settings)).transaction() as conn:
+    with open_database(settings) as database, database.transaction() as conn:
         saved = save_server_settings(
             conn,
             args.server,
@@ -112,7 +125,7 @@ def run_server_set(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_server_show(args: argparse.Namespace, settings: Settings) -> int:
     """Show the bridge's settings for a WHMCS server (secret names only)."""
-    with EngineDatabase(make_engine(settings)).transaction() as conn:
+    with open_database(settings) as database, database.transaction() as conn:
         saved = get_server_settings(conn, args.server, key=settings.encryption_key)
     print(_describe(saved.server_id, saved.timezone.key, saved.cdr_source, saved.secrets))
     return 0
@@ -120,7 +133,7 @@ def run_server_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_server_push_token(args: argparse.Namespace, settings: Settings) -> int:
     """Issue a new CDR push token for a server (the old one stops working) and print it once."""
-    with EngineDatabase(make_engine(settings)).transaction() as conn:
+    with open_database(settings) as database, database.transaction() as conn:
         token = issue_push_token(conn, args.server, now=utc_now())
     print(token)
     print(

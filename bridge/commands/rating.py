@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bridge.clock import utc_now
-from bridge.db import EngineDatabase, make_engine
+from bridge.clock import parse_timezone, utc_now
+from bridge.db import open_database
 from bridge.errors import InvalidRequest
 from bridge.preview import json_lines, rate_files, render_preview
 from bridge.rating import RatingError
@@ -22,7 +22,7 @@ from bridge.rating.package_export import package_toml
 from bridge.rating.package_toml import PackageFile, parse_package_toml
 from bridge.rating.special import SpecialBilling
 from bridge.rating.tariff_csv import tariff_csv_lines
-from bridge.settings import Settings, load_settings
+from bridge.settings import Settings
 from bridge.store.packages import (
     load_package,
     load_special_rules,
@@ -34,7 +34,7 @@ from bridge.store.tariffs import import_tariff, iter_rates, list_tariffs
 
 def run_rate(args: argparse.Namespace, settings: Settings) -> int:
     """Preview rating of a FusionPBX CDR export; nothing is stored or billed."""
-    zone = load_settings({"BRIDGE_TIMEZONE": args.tz}).timezone if args.tz else settings.timezone
+    zone = parse_timezone(args.tz) if args.tz else settings.timezone
     try:
         preview = rate_files(Path(args.tariff), Path(args.package), Path(args.cdrs), zone=zone)
     except OSError as exc:
@@ -52,9 +52,9 @@ def run_tariff_import(args: argparse.Namespace, settings: Settings) -> int:
     """Import (or re-import) a provider rate card into a stored tariff, all or nothing."""
     overrides = dict(_parse_map(item) for item in args.map or ())
     path = Path(args.file)
-    database = EngineDatabase(make_engine(settings))
     try:
         with (
+            open_database(settings) as database,
             progress.open(
                 path, "r", encoding="utf-8-sig", newline="", description="importing"
             ) as lines,
@@ -78,8 +78,7 @@ def run_tariff_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_tariff_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write a stored tariff back out as a rate card (to FILE or standard output)."""
-    database = EngineDatabase(make_engine(settings))
-    with database.transaction() as conn:
+    with open_database(settings) as database, database.transaction() as conn:
         lines = tariff_csv_lines(iter_rates(conn, args.name))
         if args.file:
             with Path(args.file).open("w", encoding="utf-8", newline="") as out:
@@ -91,7 +90,7 @@ def run_tariff_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_tariff_list(args: argparse.Namespace, settings: Settings) -> int:
     """List stored tariffs with their size and when they were last imported."""
-    with EngineDatabase(make_engine(settings)).transaction() as conn:
+    with open_database(settings) as database, database.transaction() as conn:
         infos = list_tariffs(conn)
     table = Table(title="Tariffs")
     for heading in ("Name", "Rates", "Imported (UTC)", "From file"):
@@ -116,7 +115,7 @@ def run_package_import(args: argparse.Namespace, settings: Settings) -> int:
             "(repeatable) to store them for those products."
         )
     package = dataclasses.replace(parsed.package, name=args.name)
-    with EngineDatabase(make_engine(settings)).transaction() as conn:
+    with open_database(settings) as database, database.transaction() as conn:
         save_package(
             conn,
             package,
@@ -140,7 +139,7 @@ def run_package_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_package_show(args: argparse.Namespace, settings: Settings) -> int:
     """Print stored package NAME (and a product's special rules) as PACKAGE.toml."""
-    with EngineDatabase(make_engine(settings)).transaction() as conn:
+    with open_database(settings) as database, database.transaction() as conn:
         stored = load_package(conn, args.name)
         rules = load_special_rules(conn, args.product) if args.product else ()
     print(f"# tariff: {stored.tariff or 'none'}; inbound tariff: {stored.inbound_tariff or 'none'}")

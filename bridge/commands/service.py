@@ -14,9 +14,9 @@ from rich.markup import escape
 
 from bridge.app import create_app
 from bridge.clock import utc_now, whmcs_today
-from bridge.db import EngineDatabase, make_engine
+from bridge.db import EngineDatabase, open_database
 from bridge.demo import build_demo_database, render_summary, summarize_demo
-from bridge.demo_usage import describe_usage
+from bridge.demo_rating import describe_usage
 from bridge.doctor import examine
 from bridge.errors import ConfigError
 from bridge.grants import grant_statements
@@ -30,25 +30,27 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Check the database, then serve the bridge with uvicorn until interrupted."""
     if args.listen:
         settings = dataclasses.replace(settings, listen=_parse_listen_arg(args.listen))
-    database = EngineDatabase(make_engine(settings))
-    report = examine(database, settings.database_display)
-    if not report.healthy:
-        print(report.render(), file=sys.stderr)
-        return EXIT_PROBLEMS
-    _serve(settings, database)
+    with open_database(settings) as database:
+        report = examine(database, settings.database_display)
+        if not report.healthy:
+            print(report.render(), file=sys.stderr)
+            return EXIT_PROBLEMS
+        _serve(settings, database)
     return 0
 
 
 def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Apply the bridge's pending migrations and say where the database now stands."""
-    state = upgrade_database(make_engine(settings))
+    with open_database(settings) as database:
+        state = upgrade_database(database.engine)
     print(f"bridge tables at revision {state.current} ({settings.database_display})")
     return 0
 
 
 def run_doctor(args: argparse.Namespace, settings: Settings) -> int:
     """Print the doctor report; exit 1 when anything is missing."""
-    report = examine(EngineDatabase(make_engine(settings)), settings.database_display)
+    with open_database(settings) as database:
+        report = examine(database, settings.database_display)
     print(report.render())
     return 0 if report.healthy else EXIT_PROBLEMS
 
@@ -78,7 +80,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
         console.print(
             "\nUsage the stored demo calls would add to the next invoices (nothing is billed):"
         )
-        console.print(escape(describe_usage(conn, today=today)))
+        console.print(escape(describe_usage(conn, today=today, zone=settings.timezone)))
     console.print(f"Demo WHMCS database: {path.resolve()}")
     if args.no_serve:
         return 0

@@ -1,10 +1,12 @@
 """What every PBX/provider adapter offers, and the values that go in and out of one.
 
 An adapter is built for one PBX server (:class:`PbxServer`) and does everything the bridge needs
-from it: test the connection, fetch CDRs for a time window (for one service, or the whole server),
-create, suspend, unsuspend and terminate a service, and report its health. All outbound HTTP of
-the bridge happens in ``bridge/modules/``; adapters turn every transport or protocol failure into
-:class:`~bridge.errors.ProviderUnavailable` (retry later) or
+from it: test the connection, fetch CDRs for a time window (for one service, or the whole server,
+as its :class:`CollectionPlan` says), create, suspend, unsuspend and terminate a service, and report
+its health. It holds connections (HTTP pools), so callers use it as a context manager.
+
+All outbound HTTP of the bridge happens in ``bridge/modules/``; adapters turn every transport or
+protocol failure into :class:`~bridge.errors.ProviderUnavailable` (retry later) or
 :class:`~bridge.errors.ProviderRejected` (show the PBX's message to the admin), and an action the
 provider has no API for into :class:`~bridge.errors.ProviderUnsupported`. No ``httpx`` (or
 ``psycopg``) exception leaves this package, and no password appears in an error or a log line.
@@ -14,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Protocol, Self
 from zoneinfo import ZoneInfo
 
+from bridge.calls import CollectedCdr
+from bridge.errors import InvalidRequest
 from bridge.modules.assignment import Assignment
-from bridge.rating.models import Cdr, Direction
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +62,23 @@ class PbxServer:
 
 @dataclass(frozen=True, slots=True)
 class TimeWindow:
-    """A half-open window of call start times, ``[start, end)``, in UTC."""
+    """A half-open window of instants, ``[start, end)``, in UTC.
+
+    What the instants are depends on the adapter (:attr:`CollectionPlan.recorded`): when the PBX
+    recorded each call, or when each call started.
+    """
 
     start: datetime
     end: datetime
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.end.tzinfo is None:
-            raise ValueError("a time window needs aware datetimes")
+            raise InvalidRequest("A time window needs times with a time zone.")
         if self.end <= self.start:
-            raise ValueError(f"empty time window: {self.start} to {self.end}")
+            raise InvalidRequest(
+                f"The time window {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC "
+                "is empty; its start must come before its end."
+            )
 
     def contains(self, instant: datetime) -> bool:
         """Tell whether ``instant`` falls in the window."""
@@ -76,42 +86,19 @@ class TimeWindow:
 
 
 @dataclass(frozen=True, slots=True)
-class CollectedCdr:
-    """One call as a PBX reported it, in UTC, with what the CDR store keeps beside rating data.
+class CollectionPlan:
+    """How the collector reads an adapter's calls.
 
-    ``uuid`` is the PBX's own id for the call (FusionPBX ``xml_cdr_uuid``, Vodia ``callid``, a
-    stable digest of the line for LesNet); the store is unique on (server, uuid). ``domain`` is the
-    tenant the call belongs to and ``leg`` is ``a`` or ``b`` (only a-legs are billed).
+    ``per_service``: fetch each service's calls (``True``), or the whole server's at once and
+    file each call under its tenant's service (``False``). ``recorded``: the fetch window is on
+    when the PBX recorded each call (so a long call or a late import is never missed) rather than
+    on when it started. ``lookback``: how far before the last collected instant the next window
+    starts, for calls recorded late or out of order.
     """
 
-    uuid: str
-    direction: Direction
-    caller_number: str
-    caller_destination: str
-    destination_number: str
-    start: datetime
-    billsec: int
-    domain: str = ""
-    leg: str = "a"
-    hangup_cause: str = ""
-
-    def __post_init__(self) -> None:
-        if self.start.tzinfo is None:
-            raise ValueError(f"CDR {self.uuid}: start time has no time zone")
-        if self.start.utcoffset() != UTC.utcoffset(None):
-            object.__setattr__(self, "start", self.start.astimezone(UTC))
-
-    def to_cdr(self) -> Cdr:
-        """Return the call as the rating engine sees it."""
-        return Cdr(
-            uuid=self.uuid,
-            direction=self.direction,
-            caller_number=self.caller_number,
-            caller_destination=self.caller_destination,
-            destination_number=self.destination_number,
-            start=self.start,
-            billsec=self.billsec,
-        )
+    per_service: bool
+    recorded: bool
+    lookback: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +127,17 @@ class Health:
 
 
 class PbxAdapter(Protocol):
-    """The operations the bridge needs from one PBX or provider server."""
+    """The operations the bridge needs from one PBX or provider server.
+
+    Adapters subclass this protocol to inherit its context-manager methods: ``with
+    make_adapter(server) as adapter:`` closes the adapter's connections whatever happens.
+    """
 
     server: PbxServer
+
+    def collection_plan(self) -> CollectionPlan:
+        """Say whether calls are fetched per service or per server, and on which clock."""
+        ...
 
     def test_connection(self) -> ConnectionCheck:
         """Check that the bridge can reach and authenticate to the server."""
@@ -151,7 +146,7 @@ class PbxAdapter(Protocol):
     def fetch_cdrs(
         self, assignment: Assignment | None, window: TimeWindow
     ) -> Iterator[CollectedCdr]:
-        """Yield the calls that started in ``window``, for one service or (``None``) all."""
+        """Yield the calls in ``window`` (see :class:`CollectionPlan`), of one service or all."""
         ...
 
     def create(self, assignment: Assignment) -> ActionResult:
@@ -177,3 +172,9 @@ class PbxAdapter(Protocol):
     def close(self) -> None:
         """Release connections (HTTP pools); the adapter is not used afterwards."""
         ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

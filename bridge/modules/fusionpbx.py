@@ -47,10 +47,13 @@ import json
 import logging
 import time
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
+from bridge.calls import CollectedCdr
 from bridge.errors import (
     InvalidAssignment,
+    InvalidCdr,
     NotConfigured,
     ProviderError,
     ProviderRejected,
@@ -60,13 +63,15 @@ from bridge.errors import (
 from bridge.modules.assignment import Assignment, FusionPbxAssignment
 from bridge.modules.base import (
     ActionResult,
-    CollectedCdr,
+    CollectionPlan,
     ConnectionCheck,
     Health,
+    PbxAdapter,
     PbxServer,
     TimeWindow,
 )
-from bridge.modules.fusionpbx_db import BadCdrRow, FusionPbxCdrDatabase, cdr_from_row
+from bridge.modules.fusionpbx_cdr import cdr_from_row
+from bridge.modules.fusionpbx_db import FusionPbxCdrDatabase
 from bridge.modules.http import PbxHttp, form
 
 log = logging.getLogger("bridge.modules.fusionpbx")
@@ -77,13 +82,17 @@ REGISTRATION = "/app/registrations/check_registration.php"
 EXTENSIONS = "/app/extensions/manage.php"
 GATEWAYS = "/app/gateways/provision.php"
 EXPORT = "/app/xml_cdr/export_cdr.php"
+# insert_date comes from the PBX's clock and its importer's transactions: a little overlap covers
+# clock drift and rows committed after a later one. Start-time windows must cover a whole call.
+RECORDED_LOOKBACK = timedelta(minutes=30)
+START_LOOKBACK = timedelta(hours=6)
 WHITELIST_HINT = (
     "Add this WHMCS server's public IP address (or its subnet) to chkcon_whitelist.conf on the "
     "FusionPBX server, and to fail2ban's ignore list if fail2ban runs there."
 )
 
 
-class FusionPbxAdapter:
+class FusionPbxAdapter(PbxAdapter):
     """One FusionPBX server: CDRs from PostgreSQL or export_cdr.php, changes via its scripts."""
 
     def __init__(
@@ -104,6 +113,12 @@ class FusionPbxAdapter:
     def close(self) -> None:
         """Release the HTTP connection pool."""
         self._http.close()
+
+    def collection_plan(self) -> CollectionPlan:
+        """Read the whole server at once; from the database by when each call was recorded."""
+        if self._cdr_source() == "database":
+            return CollectionPlan(per_service=False, recorded=True, lookback=RECORDED_LOOKBACK)
+        return CollectionPlan(per_service=False, recorded=False, lookback=START_LOOKBACK)
 
     def test_connection(self) -> ConnectionCheck:
         """Ask chkcon.php whether this host is whitelisted; report, never raise, on failure."""
@@ -165,7 +180,11 @@ class FusionPbxAdapter:
     def fetch_cdrs(
         self, assignment: Assignment | None, window: TimeWindow
     ) -> Iterator[CollectedCdr]:
-        """Return the tenant's legs (``None``: every tenant's) that started in ``window``."""
+        """Return the tenant's legs (``None``: every tenant's) in ``window``.
+
+        The window is on when each call was recorded for the database source, and on when it
+        started for ``export_cdr.php`` (:meth:`collection_plan`).
+        """
         domain = None if assignment is None else _fusion(assignment, self.server).tenant
         source = self._cdr_source()
         if source == "database":
@@ -260,10 +279,10 @@ class FusionPbxAdapter:
     def _export_row(self, row: Mapping[str, Any]) -> CollectedCdr:
         try:
             return cdr_from_row(row, zone=self.server.timezone)
-        except BadCdrRow as exc:
+        except InvalidCdr as exc:
             raise ProviderRejected(
                 f"{self.server.name}: {EXPORT} sent a CDR the bridge cannot read "
-                f"({self._excerpt(row)}): {exc}"
+                f"({self._excerpt(row)}): {exc.message}"
             ) from None
 
     def _switch(self, assignment: Assignment, *, enable: bool, done: str) -> ActionResult:

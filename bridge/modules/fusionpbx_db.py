@@ -1,40 +1,38 @@
-"""FusionPBX's ``v_xml_cdr`` table: read from its PostgreSQL, and mapped to :class:`CollectedCdr`.
+"""FusionPBX's ``v_xml_cdr`` table, read straight from the PBX's PostgreSQL.
 
-FusionPBX keeps one row per call leg in ``v_xml_cdr`` (column facts:
-``../shared/reference/rating-anchors.md`` §4, from fusionpbx/fusionpbx
-``app/xml_cdr/app_config.php``). The bridge reads it with a DSN of its own (a read-only role with
-``SELECT`` on ``v_xml_cdr``), one connection per fetch, with the session set read-only, the
-session time zone UTC and a statement timeout. Rows are selected by ``domain_name`` (the tenant)
-and ``start_stamp`` in the half-open window, ordered by ``(start_stamp, xml_cdr_uuid)`` and read
-in keyset batches (``(start_stamp, xml_cdr_uuid) > last row``), so a busy tenant never produces
-one huge result and a batch boundary neither repeats nor skips a call.
+The bridge reads it with a DSN of its own (a read-only role with ``SELECT`` on ``v_xml_cdr``), one
+connection per fetch, with the session set read-only, the session time zone UTC and a statement
+timeout. Rows are mapped by :func:`bridge.modules.fusionpbx_cdr.cdr_from_row`, the mapping the
+export and CSV sources share.
 
-Mapping (shared with the ``export_cdr.php`` source, whose rows carry the same column names):
+**Which rows.** FusionPBX writes a call's row when the call ends, and its importer can fall behind
+(it imports the XML files FreeSWITCH leaves behind), so a window on ``start_stamp`` misses a call
+longer than its lookback, or one imported late. Rows are therefore selected by when they were
+*recorded*: ``insert_date``, which FusionPBX stamps on every row it writes (``COALESCE``'d with
+``start_stamp`` for rows some older importer left without one), in the half-open window, filtered
+by ``domain_name`` (the tenant) when one is given, ordered by ``(recorded, xml_cdr_uuid)`` and read
+in keyset batches (``(recorded, xml_cdr_uuid) > last row``), so a busy tenant never produces one
+huge result and a batch boundary neither repeats nor skips a call.
 
-* ``uuid`` = ``xml_cdr_uuid`` as text; ``caller_number`` = ``caller_id_number``.
-* ``direction``: ``inbound``/``outbound``/``local``, case-insensitive. Empty or NULL is ``local``,
-  as FusionPBX's own dialplan decides (``035_call_direction.xml`` sets ``local`` when empty). Any
-  other value is also stored as ``local`` (never billed) and logged as a warning with the uuid, so
-  the call stays visible in the store instead of being dropped or blocking every later collection.
-* ``billsec`` (numeric) rounds a fraction up to the next whole second; NULL is 0 (not answered).
-  Rating uses ``billsec``, never ``status`` (reference §6.6).
-* ``start_stamp`` (timestamptz) becomes aware UTC; an export stamp without an offset is read in
-  the PBX's timezone. ``leg`` NULL or empty is ``a``; b-legs are yielded with ``leg='b'`` and the
-  store keeps them unbilled.
+FusionPBX creates no index on ``insert_date``; without one each batch query scans ``v_xml_cdr``
+(``docs/performance.md`` has the figures). The operator may add the index that matches the query::
+
+    CREATE INDEX CONCURRENTLY voipbridge_v_xml_cdr_recorded
+        ON v_xml_cdr ((COALESCE(insert_date, start_stamp)), xml_cdr_uuid);
 
 psycopg errors never leave this module: an unreachable server, timeout or dropped link is
 :class:`~bridge.errors.ProviderUnavailable`; a refused login, a missing database, table, column or
 privilege is :class:`~bridge.errors.ProviderRejected` saying what to fix. Messages name the host,
-database and user but never echo the DSN, and the password is masked.
+database and user but never echo the DSN, and the password is masked. A row holding a value the
+bridge cannot store is :class:`~bridge.errors.ProviderRejected` naming its uuid.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, tzinfo
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -43,25 +41,14 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
-from bridge.errors import ProviderError, ProviderRejected, ProviderUnavailable
-from bridge.modules.base import CollectedCdr, TimeWindow
-from bridge.rating.models import Direction
+from bridge.calls import CollectedCdr
+from bridge.errors import InvalidCdr, ProviderError, ProviderRejected, ProviderUnavailable
+from bridge.modules.base import TimeWindow
+from bridge.modules.fusionpbx_cdr import COLUMNS, cdr_from_row
 from bridge.redact import redact
 
 log = logging.getLogger("bridge.modules.fusionpbx")
 
-COLUMNS = (
-    "xml_cdr_uuid",
-    "domain_name",
-    "direction",
-    "caller_id_number",
-    "caller_destination",
-    "destination_number",
-    "start_stamp",
-    "billsec",
-    "leg",
-    "hangup_cause",
-)
 # libpq reports a refused login only as text ("FATAL: ..."), without an SQLSTATE; these phrases
 # mean a person must change the DSN or the PBX's grants, so retrying would not help.
 _LOGIN_REFUSED = (
@@ -74,8 +61,8 @@ _LOGIN_REFUSED = (
 )
 
 
-class BadCdrRow(ValueError):
-    """A ``v_xml_cdr`` row (or export row) holds a value the bridge cannot store."""
+# When FusionPBX recorded a row; the collection window and the keyset order run on it.
+RECORDED = sql.SQL("COALESCE(insert_date, start_stamp)")
 
 
 class FusionPbxCdrDatabase:
@@ -139,7 +126,7 @@ class FusionPbxCdrDatabase:
             conn.close()
 
     def fetch(self, domain: str | None, window: TimeWindow) -> Iterator[CollectedCdr]:
-        """Yield the legs of ``domain`` (``None``: every domain) that started in ``window``."""
+        """Yield the legs of ``domain`` (``None``: every domain) recorded in ``window``."""
         with self.connect() as conn:
             after: tuple[datetime, Any] | None = None
             while True:
@@ -149,33 +136,39 @@ class FusionPbxCdrDatabase:
                 for row in rows:
                     try:
                         yield cdr_from_row(row, zone=UTC)
-                    except BadCdrRow as exc:
+                    except InvalidCdr as exc:
                         raise ProviderRejected(
-                            f"{self.server_name}: v_xml_cdr row {row['xml_cdr_uuid']}: {exc}"
+                            f"{self.server_name}: v_xml_cdr row {row['xml_cdr_uuid']}: "
+                            f"{exc.message}"
                         ) from None
                 if len(rows) < self.batch_size:
                     return
-                after = (rows[-1]["start_stamp"], rows[-1]["xml_cdr_uuid"])
+                after = (rows[-1]["recorded"], rows[-1]["xml_cdr_uuid"])
 
     def _batch_query(
         self, domain: str | None, window: TimeWindow, after: tuple[datetime, Any] | None
     ) -> tuple[sql.Composed, dict[str, Any]]:
-        conditions = [sql.SQL("start_stamp >= %(start)s AND start_stamp < %(end)s")]
+        conditions: list[sql.Composable] = [
+            sql.SQL("{recorded} >= %(start)s AND {recorded} < %(end)s").format(recorded=RECORDED)
+        ]
         params: dict[str, Any] = {"start": window.start, "end": window.end}
         if domain is not None:
             conditions.append(sql.SQL("domain_name = %(domain)s"))
             params["domain"] = domain
         if after is not None:
             conditions.append(
-                sql.SQL("(start_stamp, xml_cdr_uuid) > (%(after_stamp)s, %(after_uuid)s)")
+                sql.SQL("({recorded}, xml_cdr_uuid) > (%(after_stamp)s, %(after_uuid)s)").format(
+                    recorded=RECORDED
+                )
             )
             params["after_stamp"], params["after_uuid"] = after
         params["limit"] = self.batch_size
         query = sql.SQL(
-            "SELECT {columns} FROM v_xml_cdr WHERE {conditions} "
-            "ORDER BY start_stamp, xml_cdr_uuid LIMIT %(limit)s"
+            "SELECT {columns}, {recorded} AS recorded FROM v_xml_cdr WHERE {conditions} "
+            "ORDER BY {recorded}, xml_cdr_uuid LIMIT %(limit)s"
         ).format(
             columns=sql.SQL(", ").join(sql.Identifier(name) for name in COLUMNS),
+            recorded=RECORDED,
             conditions=sql.SQL(" AND ").join(conditions),
         )
         return query, params
@@ -221,70 +214,3 @@ class FusionPbxCdrDatabase:
 
     def _scrub(self, text: str) -> str:
         return redact(text, self._secrets)
-
-
-def cdr_from_row(row: Mapping[str, Any], *, zone: tzinfo = UTC) -> CollectedCdr:
-    """Map one ``v_xml_cdr`` row (database or export) to a :class:`CollectedCdr`.
-
-    ``zone`` reads a start stamp that has no offset (exports only; the database's are aware).
-    """
-    uuid = _text(row.get("xml_cdr_uuid"))
-    if not uuid:
-        raise BadCdrRow("xml_cdr_uuid is empty")
-    return CollectedCdr(
-        uuid=uuid,
-        direction=_direction(row.get("direction"), uuid),
-        caller_number=_text(row.get("caller_id_number")),
-        caller_destination=_text(row.get("caller_destination")),
-        destination_number=_text(row.get("destination_number")),
-        start=_start(row.get("start_stamp"), zone),
-        billsec=_billsec(row.get("billsec")),
-        domain=_text(row.get("domain_name")),
-        leg=_text(row.get("leg")).lower() or "a",
-        hangup_cause=_text(row.get("hangup_cause")),
-    )
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _direction(value: object, uuid: str) -> Direction:
-    text = _text(value).lower()
-    if not text:
-        return Direction.LOCAL
-    try:
-        return Direction(text)
-    except ValueError:
-        log.warning("fusionpbx.unknown_direction uuid=%s direction=%r stored=local", uuid, text)
-        return Direction.LOCAL
-
-
-def _start(value: object, zone: tzinfo) -> datetime:
-    if isinstance(value, datetime):
-        stamp = value
-    elif isinstance(value, str) and value.strip():
-        try:
-            stamp = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise BadCdrRow(f"start_stamp {value!r} is not a date and time") from None
-    else:
-        raise BadCdrRow(f"start_stamp {value!r} is not a date and time")
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=zone)
-    return stamp.astimezone(UTC)
-
-
-def _billsec(value: object) -> int:
-    if value is None or value == "":
-        return 0
-    if isinstance(value, bool):
-        raise BadCdrRow(f"billsec {value!r} is not a number of seconds")
-    try:
-        seconds = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise BadCdrRow(f"billsec {value!r} is not a number of seconds") from None
-    if not seconds.is_finite() or seconds < 0:
-        raise BadCdrRow(f"billsec {value!r} is not a number of seconds")
-    # A fraction of a second answered is a second started: round up, never down.
-    return int(seconds.to_integral_value(rounding=ROUND_CEILING))

@@ -5,6 +5,10 @@ becomes :class:`~bridge.errors.ProviderUnavailable` (temporary: the next cron ru
 4xx becomes :class:`~bridge.errors.ProviderRejected` carrying the PBX's own message, which the
 admin sees on the WHMCS button. The server's secrets are masked out of every message, and no
 ``httpx`` exception escapes.
+
+This is the only module that imports ``httpx`` (``tests/test_layers.py`` holds that line): adapters
+use the names it exports (:data:`Request`, :data:`Response`, :data:`Auth`, :func:`basic_auth`),
+so the HTTP library, its timeouts and its failures are decided in one place.
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ from bridge.redact import redact
 log = logging.getLogger("bridge.modules.http")
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
+
+# The HTTP vocabulary adapters need (a login flow, a response to read), under the border's names.
+Request = httpx.Request
+Response = httpx.Response
+Auth = httpx.Auth
 
 
 class PbxHttp:
@@ -104,6 +113,19 @@ def _shown(path: str) -> str:
     host = parts.hostname or ""
     origin = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}" if host else ""
     return origin + parts.path
+
+
+def basic_auth(username: str, password: str) -> httpx.Auth:
+    """Return HTTP Basic credentials to pass as ``auth=`` to :meth:`PbxHttp.request`."""
+    return httpx.BasicAuth(username, password)
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    """Tell whether ``url`` is relative, or has the scheme, host and port of ``base_url``."""
+    target, own = httpx.URL(url), httpx.URL(base_url)
+    if target.is_relative_url:
+        return True
+    return (target.scheme, target.host, target.port) == (own.scheme, own.host, own.port)
 
 
 def form(values: Mapping[str, object]) -> dict[str, str]:

@@ -41,11 +41,12 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-import httpx
-
+from bridge.calls import CollectedCdr
 from bridge.errors import (
+    BadLine,
     InvalidAssignment,
     ProviderError,
     ProviderRejected,
@@ -55,20 +56,22 @@ from bridge.errors import (
 from bridge.modules.assignment import Assignment, LesNetAssignment
 from bridge.modules.base import (
     ActionResult,
-    CollectedCdr,
+    CollectionPlan,
     ConnectionCheck,
     Health,
+    PbxAdapter,
     PbxServer,
     TimeWindow,
 )
-from bridge.modules.http import PbxHttp
+from bridge.modules.http import Auth, PbxHttp, basic_auth, same_origin
 from bridge.modules.lesnet_cdr import CdrFile, CdrFileError, find_layout, read_cdr_file
-from bridge.rating.tariff_csv import BadLine
 
 log = logging.getLogger("bridge.modules.lesnet")
 
 TEST_URL_OPTION = "test_url"
 LOGGED_BAD_LINES = 10
+# The file holds the last 24 hours and a call is written when it ends: re-read 6 hours.
+START_LOOKBACK = timedelta(hours=6)
 _ACCEPT = {"Accept": "text/plain, text/csv;q=0.9, */*;q=0.5"}
 
 
@@ -93,13 +96,17 @@ class LesNetFetch:
         return len(self.file.cdrs) - len(self.cdrs)
 
 
-class LesNetAdapter:
+class LesNetAdapter(PbxAdapter):
     """The bridge's view of one LesNet server entry."""
 
     def __init__(self, server: PbxServer, *, http: PbxHttp | None = None) -> None:
         self.server = server
         self._http = http or PbxHttp(server)
         self.last_fetch: LesNetFetch | None = None
+
+    def collection_plan(self) -> CollectionPlan:
+        """Fetch service by service (each has its own CDR file), by start time."""
+        return CollectionPlan(per_service=True, recorded=False, lookback=START_LOOKBACK)
 
     def test_connection(self) -> ConnectionCheck:
         """Check the configured test file, or else that the server's host answers HTTP."""
@@ -270,16 +277,11 @@ class LesNetAdapter:
             )
         return text
 
-    def _auth_for(self, url: str) -> httpx.BasicAuth | None:
+    def _auth_for(self, url: str) -> Auth | None:
         if not (self.server.username and self.server.password):
             return None
-        target, own = httpx.URL(url), httpx.URL(self.server.base_url)
-        if target.is_relative_url or (target.scheme, target.host, target.port) == (
-            own.scheme,
-            own.host,
-            own.port,
-        ):
-            return httpx.BasicAuth(self.server.username, self.server.password)
+        if same_origin(url, self.server.base_url):
+            return basic_auth(self.server.username, self.server.password)
         return None
 
 

@@ -54,13 +54,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from bridge.modules.base import CollectedCdr
-from bridge.rating.errors import InvalidRatingInput
-from bridge.rating.models import Direction
-from bridge.rating.tariff_csv import BadLine
+from bridge.calls import CollectedCdr, parse_plain_decimal, parse_seconds
+from bridge.errors import BadLine, InvalidCdr, InvalidFile
+from bridge.rating.models import Cdr, Direction
 
 HEADER_SEARCH_LINES = 50
 MAX_BILLSEC = 7 * 24 * 3600
@@ -112,10 +111,10 @@ _STAMP = re.compile(
 _DATE_ONLY = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}$")
 _TIME_ONLY = re.compile(r"^\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*(Z|UTC|GMT|[+-]\d{2}(:?\d{2})?)?$")
 _EPOCH = re.compile(r"^\d{9,10}(\.\d+)?$")
-_CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2}(?:\.\d+)?)$")
+_CLOCK = re.compile(r"^(?:(\d{1,6}):)?(\d{1,2}):(\d{2}(?:\.\d{1,9})?)$")
 
 
-class CdrFileError(InvalidRatingInput):
+class CdrFileError(InvalidFile):
     """The text is not a CDR file this reader understands (no header, or an HTML page)."""
 
 
@@ -291,7 +290,7 @@ def _read_line(
         billsec = 0
     did = ours.get(_number_key(destination))
     direction = _direction(cell("direction"), cell("kind"), inbound=did is not None)
-    cdr = CollectedCdr(
+    call = Cdr(
         uuid=call_uuid(peer_id, start, caller, destination, billsec, cell("call_id")),
         direction=direction,
         caller_number=caller,
@@ -299,10 +298,8 @@ def _read_line(
         destination_number=destination,
         start=start,
         billsec=billsec,
-        domain=peer_id,
-        leg="a",
-        hangup_cause=status,
     )
+    cdr = CollectedCdr(call, domain=peer_id, leg="a", hangup_cause=status)
     return cdr, cell("peer") or None
 
 
@@ -352,16 +349,12 @@ def _billsec(seconds: str, minutes: str, has_seconds: bool) -> int:
             hours, mins, secs = clock.groups()
             value = Decimal(int(hours or 0) * 3600 + int(mins) * 60) + Decimal(secs)
         else:
-            value = Decimal(text) * unit
-    except InvalidOperation:
-        raise _BadValue(f"duration {text!r} is not a number of seconds") from None
-    if not value.is_finite() or value < 0:
-        raise _BadValue(f"duration {text!r} is not a number of seconds")
-    # A fraction of a second answered is a second started: round up, never down.
-    whole = int(value.to_integral_value(rounding=ROUND_CEILING))
-    if whole > MAX_BILLSEC:
-        raise _BadValue(f"duration {text!r} is over 7 days; not a real call")
-    return whole
+            value = parse_plain_decimal(text, what="duration") * unit
+    except (InvalidOperation, InvalidCdr):
+        raise _BadValue(f"duration {text[:40]!r} is not a number of seconds") from None
+    if value > MAX_BILLSEC:
+        raise _BadValue(f"duration {text[:40]!r} is over 7 days; not a real call")
+    return parse_seconds(value)
 
 
 def _direction(explicit: str, kind: str, *, inbound: bool) -> Direction:
@@ -377,7 +370,8 @@ def _direction(explicit: str, kind: str, *, inbound: bool) -> Direction:
 
 
 def _touches(cdr: CollectedCdr, ours: Mapping[str, str]) -> bool:
-    return _number_key(cdr.caller_number) in ours or _number_key(cdr.destination_number) in ours
+    call = cdr.call
+    return _number_key(call.caller_number) in ours or _number_key(call.destination_number) in ours
 
 
 def _number_key(number: str) -> str:

@@ -39,8 +39,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
+from bridge.calls import CollectedCdr
 from bridge.errors import (
     InvalidAssignment,
     InvalidRequest,
@@ -51,13 +50,14 @@ from bridge.errors import (
 from bridge.modules.assignment import Assignment, VodiaAssignment
 from bridge.modules.base import (
     ActionResult,
-    CollectedCdr,
+    CollectionPlan,
     ConnectionCheck,
     Health,
+    PbxAdapter,
     PbxServer,
     TimeWindow,
 )
-from bridge.modules.http import PbxHttp
+from bridge.modules.http import Auth, PbxHttp, Request, Response
 from bridge.modules.vodia_cdr import parse_vodia_cdr
 from bridge.redact import redact
 
@@ -66,9 +66,11 @@ log = logging.getLogger("bridge.modules.vodia")
 LOGIN_PATH = "/rest/system/session"
 PAGE_SIZE = 500
 MAX_PAGES = 2000
+# Vodia writes a call's record when it ends: re-read the last 6 hours of start times each run.
+START_LOOKBACK = timedelta(hours=6)
 
 
-class _VodiaSession(httpx.Auth):
+class _VodiaSession(Auth):
     """Log in once, send the session cookie, and log in again once when the PBX answers 401."""
 
     requires_response_body = True
@@ -79,7 +81,7 @@ class _VodiaSession(httpx.Auth):
         self.digest = hashlib.md5(server.password.encode()).hexdigest()  # noqa: S324
         self.token = ""
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: Request) -> Generator[Request, Response, None]:
         """Send ``request`` with a session, logging in first or again as needed."""
         fresh = not self.token
         if fresh:
@@ -97,9 +99,9 @@ class _VodiaSession(httpx.Auth):
         if response.status_code == 401:
             self.token = ""
 
-    def _login(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def _login(self, request: Request) -> Generator[Request, Response, None]:
         self.token = ""
-        login = httpx.Request(
+        login = Request(
             "PUT",
             request.url.join(LOGIN_PATH),
             json={"name": "auth", "value": f"{self.server.username} {self.digest}"},
@@ -136,7 +138,7 @@ class _VodiaSession(httpx.Auth):
         return (*self.server.secrets, *extra)
 
 
-class VodiaAdapter:
+class VodiaAdapter(PbxAdapter):
     """The bridge's view of one Vodia PBX, one tenant per service."""
 
     def __init__(
@@ -151,6 +153,10 @@ class VodiaAdapter:
     def close(self) -> None:
         """Close the HTTP connection pool."""
         self.http.close()
+
+    def collection_plan(self) -> CollectionPlan:
+        """Fetch tenant by tenant, by start time: Vodia lists calls by the day they started."""
+        return CollectionPlan(per_service=True, recorded=False, lookback=START_LOOKBACK)
 
     def test_connection(self) -> ConnectionCheck:
         """Log in and list the tenants; report the outcome, never raise for a PBX failure."""
@@ -334,7 +340,7 @@ def make_vodia_adapter(server: PbxServer) -> VodiaAdapter:
     return VodiaAdapter(server)
 
 
-def _session_id(response: httpx.Response) -> str:
+def _session_id(response: Response) -> str:
     try:
         answer = response.json()
     except ValueError:

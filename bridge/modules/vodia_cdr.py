@@ -19,15 +19,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from bridge.calls import CollectedCdr, parse_seconds
 from bridge.errors import InvalidRequest
-from bridge.modules.base import CollectedCdr
-from bridge.rating.models import Direction
+from bridge.rating.models import Cdr, Direction
 
 _OUTSIDE_NUMBER = re.compile(r"\+?[0-9]{7,}", re.ASCII)
 _ANGLE_URI = re.compile(r"<([^>]*)>")
+# Epoch seconds up to the year 5138, to the nanosecond: nothing longer is a time.
+_EPOCH = re.compile(r"\d{1,11}(?:\.\d{1,9})?", re.ASCII)
 
 
 def parse_vodia_cdr(record: Any, *, domain: str = "") -> CollectedCdr:
@@ -105,12 +107,12 @@ def _collected(
             raise InvalidRequest(f"CDR {call_id}: connected but no end time.")
         if end < connect:
             raise InvalidRequest(f"CDR {call_id}: ends before it connects.")
-        billsec = int((end - connect).to_integral_value(ROUND_CEILING))
+        billsec = parse_seconds(end - connect, what=f"CDR {call_id}: duration")
     try:
         started = datetime.fromtimestamp(float(start), UTC)
     except (OverflowError, OSError, ValueError):
         raise InvalidRequest(f"CDR {call_id}: start time {start} is out of range.") from None
-    return CollectedCdr(
+    call = Cdr(
         uuid=call_id,
         direction=direction,
         caller_number=caller,
@@ -118,30 +120,29 @@ def _collected(
         destination_number=callee,
         start=started,
         billsec=billsec,
-        domain=domain.strip().lower(),
-        leg=leg,
     )
+    return CollectedCdr(call, domain=domain.strip().lower(), leg=leg)
 
 
 def _epoch(record: Mapping[str, Any], name: str, call_id: str) -> Decimal | None:
-    """Return a time field as epoch seconds (None when empty or 0: not connected, not ended)."""
+    """Return a time field as epoch seconds (None when empty or 0: not connected, not ended).
+
+    Epoch seconds must be plain digits (an exponent such as ``1e999999`` would make the
+    arithmetic below take minutes); anything else must be an ISO date and time.
+    """
     text = _text(record, name)
     if not text:
         return None
+    if _EPOCH.fullmatch(text):
+        return Decimal(text) or None
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        try:
-            stamp = datetime.fromisoformat(text)
-        except ValueError:
-            raise InvalidRequest(
-                f"CDR {call_id}: {name} {text[:40]!r} is neither epoch seconds nor a date and time."
-            ) from None
+        stamp = datetime.fromisoformat(text)
         stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
         return Decimal(str(stamp.timestamp()))
-    if not value.is_finite() or value < 0:
-        raise InvalidRequest(f"CDR {call_id}: {name} {text[:40]!r} is not a time.")
-    return value or None
+    except (ValueError, OverflowError):
+        raise InvalidRequest(
+            f"CDR {call_id}: {name} {text[:40]!r} is neither epoch seconds nor a date and time."
+        ) from None
 
 
 def _text(record: Mapping[str, Any], name: str) -> str:

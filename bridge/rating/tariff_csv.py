@@ -19,10 +19,10 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from bridge.errors import BadLine
 from bridge.rating.errors import InvalidRatingInput
 from bridge.rating.models import RateRow
 
@@ -49,17 +49,6 @@ def _key(name: str) -> str:
 
 
 _FIELD_BY_KEY = {_key(name): name for name in TARIFF_FIELDS}
-
-
-@dataclass(frozen=True, slots=True)
-class BadLine:
-    """One rejected line of a rate card and why."""
-
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
 
 
 class TariffCsvError(InvalidRatingInput):

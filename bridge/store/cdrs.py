@@ -22,8 +22,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
-from bridge.modules.base import CollectedCdr
-from bridge.rating.models import Direction
+from bridge.calls import CollectedCdr
+from bridge.errors import InvalidCdr
+from bridge.rating.models import Cdr, Direction
 from bridge.store.tables import cdr_watermarks, cdrs
 
 _FIELD_LIMITS = {
@@ -61,6 +62,51 @@ def store_cdrs(
     return StoreResult(inserted=inserted, duplicates=len(rows) - inserted)
 
 
+def assign_tenant_cdrs(conn: Connection, server_id: int, domain: str, service_id: int) -> int:
+    """File the server's stored calls of tenant ``domain`` that have no service under one."""
+    result = conn.execute(
+        cdrs.update()
+        .where(
+            cdrs.c.server_id == server_id,
+            cdrs.c.service_id.is_(None),
+            cdrs.c.domain == domain,
+        )
+        .values(service_id=service_id)
+    )
+    return int(result.rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class Unassigned:
+    """Stored a-leg calls of one server and tenant that no service owns (so nothing bills them)."""
+
+    server_id: int
+    domain: str
+    calls: int
+    oldest: datetime
+
+
+def list_unassigned_cdrs(conn: Connection, server_id: int | None = None) -> list[Unassigned]:
+    """Return, per server and tenant, the stored a-leg calls that are filed under no service."""
+    query = (
+        select(
+            cdrs.c.server_id,
+            cdrs.c.domain,
+            func.count().label("calls"),
+            func.min(cdrs.c.start_utc).label("oldest"),
+        )
+        .where(cdrs.c.service_id.is_(None), cdrs.c.leg == "a")
+        .group_by(cdrs.c.server_id, cdrs.c.domain)
+        .order_by(cdrs.c.server_id, cdrs.c.domain)
+    )
+    if server_id is not None:
+        query = query.where(cdrs.c.server_id == server_id)
+    return [
+        Unassigned(row.server_id, row.domain, int(row.calls), row.oldest.replace(tzinfo=UTC))
+        for row in conn.execute(query)
+    ]
+
+
 def count_cdrs(conn: Connection, server_id: int) -> int:
     """Return how many calls are stored for ``server_id``."""
     query = select(func.count()).select_from(cdrs).where(cdrs.c.server_id == server_id)
@@ -82,7 +128,7 @@ def iter_service_cdrs(
         .order_by(cdrs.c.start_utc, cdrs.c.id)
     )
     for row in conn.execute(query).mappings():
-        yield CollectedCdr(
+        call = Cdr(
             uuid=row["uuid"],
             direction=Direction(row["direction"]),
             caller_number=row["caller_number"],
@@ -90,9 +136,9 @@ def iter_service_cdrs(
             destination_number=row["destination_number"],
             start=row["start_utc"].replace(tzinfo=UTC),
             billsec=row["billsec"],
-            domain=row["domain"],
-            leg=row["leg"],
-            hangup_cause=row["hangup_cause"],
+        )
+        yield CollectedCdr(
+            call, domain=row["domain"], leg=row["leg"], hangup_cause=row["hangup_cause"]
         )
 
 
@@ -143,9 +189,9 @@ def _row(
         "service_id": service_id,
         "domain": record.domain,
         "direction": record.direction.value,
-        "caller_number": record.caller_number,
-        "caller_destination": record.caller_destination,
-        "destination_number": record.destination_number,
+        "caller_number": record.call.caller_number,
+        "caller_destination": record.call.caller_destination,
+        "destination_number": record.call.destination_number,
         "start_utc": _naive(record.start),
         "billsec": record.billsec,
         "leg": record.leg,
@@ -153,13 +199,13 @@ def _row(
         "collected_at": _naive(now),
     }
     if not 0 <= record.billsec < 2**31:
-        raise ValueError(f"CDR {record.uuid}: billsec {record.billsec} is out of range")
+        raise InvalidCdr(f"CDR {record.uuid}: billsec {record.billsec} is out of range")
     for name, limit in _FIELD_LIMITS.items():
         # PBX fields are free text; an over-long one is cut rather than failing the whole batch,
         # except the uuid, whose truncation could merge two calls.
         if len(row[name]) > limit:
             if name == "uuid":
-                raise ValueError(f"CDR uuid longer than {limit} characters: {record.uuid[:80]}")
+                raise InvalidCdr(f"CDR uuid longer than {limit} characters: {record.uuid[:80]}")
             row[name] = row[name][:limit]
     return row
 

@@ -17,16 +17,15 @@ from sqlalchemy.engine import Connection, RowMapping
 from bridge.errors import NotFound
 from bridge.rating.filters import FilterSet
 from bridge.rating.models import CustomRate, Increment
-from bridge.rating.plan import Package, RatePlan
+from bridge.rating.plan import Package
 from bridge.rating.special import (
     BillingMode,
     PatternType,
     RuleDirection,
-    SpecialBilling,
     SpecialRule,
 )
 from bridge.store.tables import package_rates, packages, special_rules, tariffs
-from bridge.store.tariffs import get_tariff_info, load_tariff
+from bridge.store.tariffs import get_tariff_info
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,19 +159,6 @@ def load_special_rules(conn: Connection, product_id: int) -> tuple[SpecialRule, 
             enabled=bool(row["enabled"]),
         )
         for row in rows
-    )
-
-
-def load_rate_plan(
-    conn: Connection, package_name: str, *, product_id: int, special_billing: bool
-) -> RatePlan:
-    """Return everything needed to rate a service: package, tariffs and the product's rules."""
-    stored = load_package(conn, package_name)
-    return RatePlan(
-        package=stored.package,
-        tariff=load_tariff(conn, stored.tariff) if stored.tariff else None,
-        inbound_tariff=load_tariff(conn, stored.inbound_tariff) if stored.inbound_tariff else None,
-        special=SpecialBilling(enabled=special_billing, rules=load_special_rules(conn, product_id)),
     )
 
 

@@ -16,12 +16,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from starlette.datastructures import Secret
 
+from bridge.clock import parse_timezone
 from bridge.crypto import decrypt_text, encrypt_text
 from bridge.errors import InvalidRequest
 from bridge.store.tables import servers
@@ -65,14 +66,7 @@ def save_server_settings(
 ) -> ServerSettings:
     """Update the given settings of ``server_id`` (others keep their value); return them all."""
     current = get_server_settings(conn, server_id, key=key)
-    zone = current.timezone
-    if timezone is not None:
-        try:
-            zone = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InvalidRequest(
-                f"{timezone!r} is not an IANA timezone (e.g. America/Toronto)."
-            ) from None
+    zone = current.timezone if timezone is None else parse_timezone(timezone)
     source = current.cdr_source if cdr_source is None else cdr_source
     if source not in CDR_SOURCES:
         raise InvalidRequest(f"CDR source {source!r} is not one of {', '.join(CDR_SOURCES[1:])}.")

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from bridge import __version__
 from bridge.db import Database
 from bridge.errors import BridgeError
-from bridge.jobs.health import check_pbxes
+from bridge.usecases.pbx_health import check_pbxes
 
 log = logging.getLogger("bridge.web.health")
 

@@ -11,8 +11,9 @@ token (``bridge.store.servers.issue_push_token``), carried whichever way the PBX
 
 A wrong or missing token is a 401 before the body is read, and a body that is not JSON or holds
 anything but Vodia CDRs is a 422; either way nothing is written. Calls are stored idempotently on
-(server, call id), so a post repeated by the PBX counts as duplicates. A call is given to a service
-when exactly one live Vodia service on the server has the call's domain as its tenant.
+(server, call id), so a post repeated by the PBX counts as duplicates, and filed under a service by
+the one tenant rule of :mod:`bridge.usecases.cdr_intake` (no or several owners: unassigned, and
+filed later).
 """
 
 from __future__ import annotations
@@ -21,24 +22,19 @@ import base64
 import binascii
 import json
 import logging
-from collections.abc import Mapping
-from datetime import datetime
 
-from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from bridge.calls import CollectedCdr
 from bridge.clock import utc_now
 from bridge.db import Database
-from bridge.errors import AuthError, InvalidAssignment, InvalidRequest
-from bridge.modules.assignment import VodiaAssignment, parse_assignment
-from bridge.modules.base import CollectedCdr
+from bridge.errors import AuthError, InvalidRequest
 from bridge.modules.vodia_cdr import parse_vodia_cdr
-from bridge.store.cdrs import store_cdrs
 from bridge.store.servers import check_push_token
+from bridge.usecases.cdr_intake import store_pushed_cdrs
 from bridge.web.signing import read_limited_body
-from bridge.whmcs.services import list_server_services
 
 log = logging.getLogger("bridge.web.push")
 
@@ -56,9 +52,20 @@ async def receive_vodia_cdrs(request: Request) -> JSONResponse:
             "user:token@host)."
         )
     records = _parse_body(await read_limited_body(request))
-    stored, duplicates = await run_in_threadpool(_store, database, server_id, records, utc_now())
-    log.info("push.stored server=%s stored=%d duplicates=%d", server_id, stored, duplicates)
-    return JSONResponse({"ok": True, "result": {"stored": stored, "duplicates": duplicates}})
+    report = await run_in_threadpool(
+        store_pushed_cdrs, database, server_id, "vodia", records, now=utc_now()
+    )
+    log.info(
+        "push.stored server=%s stored=%d duplicates=%d unassigned=%d",
+        server_id,
+        report.stored,
+        report.duplicates,
+        report.unassigned,
+    )
+    # The PBX only needs to know the post arrived; calls no service owns are in the log and in
+    # `bridge doctor`, for the operator.
+    result = {"stored": report.stored, "duplicates": report.duplicates}
+    return JSONResponse({"ok": True, "result": result})
 
 
 def _token(request: Request) -> str:
@@ -93,37 +100,3 @@ def _parse_body(body: bytes) -> list[CollectedCdr]:
             where = f"CDR {number} of {len(items)}: " if len(items) > 1 else ""
             raise InvalidRequest(f"{where}{exc.message} Nothing was stored.") from None
     return records
-
-
-def _store(
-    database: Database, server_id: int, records: list[CollectedCdr], now: datetime
-) -> tuple[int, int]:
-    unique = {record.uuid: record for record in reversed(records)}
-    stored, duplicates = 0, len(records) - len(unique)
-    with database.transaction() as conn:
-        owners = _services_by_tenant(conn, server_id)
-        batches: dict[int | None, list[CollectedCdr]] = {}
-        for record in unique.values():
-            candidates = owners.get(record.domain, [])
-            owner = candidates[0] if len(candidates) == 1 else None
-            batches.setdefault(owner, []).append(record)
-        for service_id, batch in batches.items():
-            result = store_cdrs(conn, server_id, batch, now=now, service_id=service_id)
-            stored += result.inserted
-            duplicates += result.duplicates
-    return stored, duplicates
-
-
-def _services_by_tenant(conn: Connection, server_id: int) -> Mapping[str, list[int]]:
-    owners: dict[str, list[int]] = {}
-    for service in list_server_services(conn, server_id):
-        if service.product.module != "vodia":
-            continue
-        try:
-            assignment = parse_assignment("vodia", service.domain, service.username)
-        except InvalidAssignment:
-            # The service's own buttons report its malformed assignment; here it just owns no calls.
-            continue
-        if isinstance(assignment, VodiaAssignment):
-            owners.setdefault(assignment.tenant, []).append(service.id)
-    return owners

@@ -22,10 +22,10 @@ from starlette.responses import JSONResponse
 from bridge.clock import utc_now
 from bridge.db import Database
 from bridge.errors import InvalidRequest, NonceReused, UnknownAction
-from bridge.modules.catalog import ModuleSpec, get_module
 from bridge.settings import Settings
 from bridge.store.nonces import remember_nonce
 from bridge.web.signing import MAX_SKEW_SECONDS, authenticate
+from bridge.whmcs.catalog import ModuleSpec, get_module
 
 log = logging.getLogger("bridge.web.shim")
 

@@ -20,7 +20,7 @@ from sqlalchemy import column, table
 from sqlalchemy.engine import Connection
 
 from bridge.errors import InvalidRequest
-from bridge.modules.catalog import get_module
+from bridge.whmcs.catalog import get_module
 from bridge.whmcs.schema import SCHEMA_PATH
 from bridge.whmcs.tables import ZERO_DATE, ZERO_DATETIME
 

@@ -14,7 +14,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from bridge.errors import InvalidRequest, ServiceNotFound
-from bridge.modules.catalog import VOIP_MODULES, get_module
+from bridge.whmcs.catalog import (
+    VOIP_MODULES,
+    BillingSettings,
+    get_module,
+    read_billing_settings,
+)
 from bridge.whmcs.tables import hosting, product_groups, products, servers
 
 
@@ -57,6 +62,11 @@ class Product:
     group_name: str
     module: str
     settings: Mapping[str, str]
+
+    @property
+    def billing(self) -> BillingSettings:
+        """Return the billing settings (package, Special Number Billing, license key), typed."""
+        return read_billing_settings(self.settings)
 
 
 @dataclass(frozen=True, slots=True)

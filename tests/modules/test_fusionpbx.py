@@ -336,9 +336,9 @@ class TestExportCdrs:
         out, inbound, b_leg = adapter.fetch_cdrs(SERVICE, MARCH_8)
 
         assert (out.uuid, out.direction, out.billsec) == ("u1", Direction.OUTBOUND, 96)
-        assert out.to_cdr().rated_number == "4165550100"
+        assert out.call.rated_number == "4165550100"
         assert out.start == datetime(2026, 3, 8, 15, 15, 2, tzinfo=UTC)
-        assert (inbound.direction, inbound.to_cdr().rated_number) == (
+        assert (inbound.direction, inbound.call.rated_number) == (
             Direction.INBOUND,
             "5192229000",
         )

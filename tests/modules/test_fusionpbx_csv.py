@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bridge.errors import InvalidFile
 from bridge.modules.fusionpbx_csv import FusionPbxCsvError, FusionPbxCsvReader
-from bridge.rating.errors import InvalidRatingInput
 from bridge.rating.models import Direction
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -34,14 +34,14 @@ class TestFusionPbxCsv:
         out, inbound = list(reader.cdrs())
         reader.finish()
 
-        assert (out.uuid, out.direction, out.to_cdr().rated_number, out.billsec) == (
+        assert (out.uuid, out.direction, out.call.rated_number, out.billsec) == (
             "u1",
             Direction.OUTBOUND,
             "4165550100",
             95,
         )
         assert out.start == datetime(2025, 12, 29, 15, 15, 2, tzinfo=UTC)
-        assert inbound.to_cdr().rated_number == "5192229000"
+        assert inbound.call.rated_number == "5192229000"
 
     def test_stamp_without_offset_uses_the_pbx_zone_across_dst(self) -> None:
         """A naive stamp is read in the PBX's zone, so both sides of a DST change are right."""
@@ -77,7 +77,7 @@ class TestFusionPbxCsv:
 
         (cdr,) = reader.cdrs()
 
-        assert (cdr.uuid, cdr.to_cdr().rated_number) == ("u9", "5195550100")
+        assert (cdr.uuid, cdr.call.rated_number) == ("u9", "5195550100")
 
     def test_fractional_billsec_rounds_up(self) -> None:
         """A part second answered is a second started."""
@@ -105,5 +105,5 @@ class TestFusionPbxCsv:
 
     def test_not_a_cdr_export(self) -> None:
         """A file without the needed columns says which are missing on line 1."""
-        with pytest.raises(InvalidRatingInput, match=r"line 1: the header lacks .*billsec"):
+        with pytest.raises(InvalidFile, match=r"line 1: the header lacks .*billsec"):
             _read("Description,Prefix,RateValue,Increment\n")

@@ -11,9 +11,10 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
+from bridge.calls import CollectedCdr
 from bridge.errors import ProviderRejected, ProviderUnavailable
 from bridge.modules.assignment import FusionPbxAssignment
-from bridge.modules.base import CollectedCdr, PbxServer, TimeWindow
+from bridge.modules.base import PbxServer, TimeWindow
 from bridge.modules.fusionpbx import FusionPbxAdapter
 from bridge.modules.fusionpbx_db import FusionPbxCdrDatabase
 from bridge.rating.models import Direction
@@ -109,15 +110,15 @@ class TestMapping:
 
         outbound, inbound = _fetch(fusionpbx_db.dsn)
 
-        assert (outbound.direction, outbound.to_cdr().rated_number) == (
+        assert (outbound.direction, outbound.call.rated_number) == (
             Direction.OUTBOUND,
             "4165550100",
         )
-        assert (inbound.direction, inbound.to_cdr().rated_number) == (
+        assert (inbound.direction, inbound.call.rated_number) == (
             Direction.INBOUND,
             "5192229000",
         )
-        assert (inbound.caller_number, inbound.domain) == ("4165550199", TENANT)
+        assert (inbound.call.caller_number, inbound.domain) == ("4165550199", TENANT)
         assert outbound.hangup_cause == "NORMAL_CLEARING"
 
     def test_start_stamp_offsets_become_utc_across_dst(

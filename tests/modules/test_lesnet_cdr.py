@@ -44,7 +44,7 @@ class TestHeaderAndDelimiters:
         assert cdr_file.bad_lines == ()
         out, inbound = cdr_file.cdrs
         assert out.start == datetime(2025, 12, 29, 16, 15, 2, tzinfo=UTC)  # CST, UTC-6
-        assert (out.caller_number, out.destination_number, out.billsec) == (
+        assert (out.call.caller_number, out.call.destination_number, out.billsec) == (
             "12046664021",
             "14165550100",
             95,
@@ -72,7 +72,7 @@ class TestHeaderAndDelimiters:
         (cdr,) = _read(text).cdrs
 
         assert cdr.start == datetime(2025, 12, 29, 15, 15, 2, tzinfo=UTC)
-        assert cdr.destination_number == "+1 (416) 555-0100"
+        assert cdr.call.destination_number == "+1 (416) 555-0100"
         assert cdr.billsec == 61
 
     def test_a_utc_header_overrides_the_server_zone(self) -> None:
@@ -171,10 +171,10 @@ class TestDirection:
         """Without a direction column, a call to a DID (in any notation) is inbound on that DID."""
         out, inbound = _read(PORTAL_FILE).cdrs
 
-        assert (out.direction, out.to_cdr().rated_number) == (Direction.OUTBOUND, "14165550100")
+        assert (out.direction, out.call.rated_number) == (Direction.OUTBOUND, "14165550100")
         assert inbound.direction is Direction.INBOUND
-        assert inbound.destination_number == "2046664021"
-        assert inbound.to_cdr().rated_number == DID
+        assert inbound.call.destination_number == "2046664021"
+        assert inbound.call.rated_number == DID
 
     @pytest.mark.parametrize(
         ("written", "direction"),

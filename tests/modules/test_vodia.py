@@ -136,7 +136,7 @@ class TestParseVodiaCdr:
         cdr = parse_vodia_cdr(_leg())
 
         assert (cdr.uuid, cdr.direction, cdr.leg) == ("mte7y70@pbx", Direction.OUTBOUND, "a")
-        assert (cdr.caller_number, cdr.destination_number) == ("504", "+61132221")
+        assert (cdr.call.caller_number, cdr.call.destination_number) == ("504", "+61132221")
         assert cdr.start == datetime(2026, 11, 20, 12, 18, 2, tzinfo=UTC)
         assert (cdr.billsec, cdr.domain) == (2, TENANT)
 
@@ -154,7 +154,7 @@ class TestParseVodiaCdr:
 
         cdr = parse_vodia_cdr(extension_leg)
 
-        assert (cdr.direction, cdr.leg, cdr.caller_number) == (Direction.OUTBOUND, "b", "504")
+        assert (cdr.direction, cdr.leg, cdr.call.caller_number) == (Direction.OUTBOUND, "b", "504")
 
     def test_inbound_trunk_leg_rates_on_the_did_dialled(self) -> None:
         """An incoming trunk leg is inbound: caller RemoteParty, caller destination the DID."""
@@ -167,7 +167,10 @@ class TestParseVodiaCdr:
         cdr = parse_vodia_cdr(inbound)
 
         assert cdr.direction == Direction.INBOUND
-        assert (cdr.caller_number, cdr.caller_destination) == ("+14165550123", "5195550100")
+        assert (cdr.call.caller_number, cdr.call.caller_destination) == (
+            "+14165550123",
+            "5195550100",
+        )
 
     def test_internal_call_legs_are_local(self) -> None:
         """Without a trunk the primary leg is the local a-leg and the other legs are b-legs."""
@@ -187,7 +190,7 @@ class TestParseVodiaCdr:
             Direction.INBOUND,
             "a",
         )
-        assert (cdr.caller_number, cdr.caller_destination) == ("099652200", "6499655250")
+        assert (cdr.call.caller_number, cdr.call.caller_destination) == ("099652200", "6499655250")
         assert cdr.domain == TENANT
 
     def test_webcdr_from_an_extension_is_outbound(self) -> None:
@@ -196,7 +199,7 @@ class TestParseVodiaCdr:
 
         cdr = parse_vodia_cdr(webcdr)
 
-        assert (cdr.direction, cdr.caller_number, cdr.destination_number) == (
+        assert (cdr.direction, cdr.call.caller_number, cdr.call.destination_number) == (
             Direction.OUTBOUND,
             "221",
             "0272740320",
@@ -383,7 +386,7 @@ class TestFetchCdrs:
 
         (cdr,) = adapter.fetch_cdrs(ACME, AFTERNOON)
 
-        assert (cdr.direction, cdr.caller_number, cdr.caller_destination) == (
+        assert (cdr.direction, cdr.call.caller_number, cdr.call.caller_destination) == (
             Direction.INBOUND,
             "4165550123",
             "5195550100",

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy.engine import Connection
 
-from bridge.modules.base import CollectedCdr
-from bridge.rating.models import Direction
+from bridge.calls import CollectedCdr
+from bridge.rating.models import Cdr, Direction
 from bridge.store.cdrs import (
     count_cdrs,
     get_watermark,
@@ -22,13 +22,15 @@ TORONTO_WINTER = timezone(timedelta(hours=-5))
 
 def _cdr(uuid: str, *, start: datetime = NOW - timedelta(hours=1), leg: str = "a") -> CollectedCdr:
     return CollectedCdr(
-        uuid=uuid,
-        direction=Direction.OUTBOUND,
-        caller_number="2112",
-        caller_destination="",
-        destination_number="14165550100",
-        start=start,
-        billsec=95,
+        Cdr(
+            uuid=uuid,
+            direction=Direction.OUTBOUND,
+            caller_number="2112",
+            caller_destination="",
+            destination_number="14165550100",
+            start=start,
+            billsec=95,
+        ),
         domain="mcon.wat7.ictvoip.ca",
         leg=leg,
         hangup_cause="NORMAL_CLEARING",

@@ -10,13 +10,11 @@ import pytest
 from sqlalchemy.engine import Connection
 
 from bridge.errors import NotFound
-from bridge.rating import Cdr, Status, rate_calls
 from bridge.rating.errors import InvalidPatternError
 from bridge.rating.package_toml import parse_package_toml
 from bridge.rating.special import BillingMode, PatternType, RuleDirection, SpecialRule
 from bridge.store.packages import (
     load_package,
-    load_rate_plan,
     load_special_rules,
     save_package,
     save_special_rules,
@@ -97,28 +95,6 @@ class TestSpecialRules:
                 mode=BillingMode.PER_MINUTE,
                 per_minute=Decimal("1"),
             )
-
-    def test_rate_plan_from_storage_rates_like_the_file(self, conn: Connection) -> None:
-        """A plan loaded from storage bills a 1300 call exactly as the PACKAGE.toml preview does."""
-        _example(conn)
-        parsed = parse_package_toml((EXAMPLES / "package-au-1300.toml").read_text())
-        save_package(conn, parsed.package, tariff="AU-2025-11", now=NOW)
-        save_special_rules(conn, 12, parsed.special.rules)
-        call = Cdr(
-            uuid="c1",
-            direction="outbound",  # type: ignore[arg-type]
-            caller_number="201",
-            caller_destination="",
-            destination_number="1300123456",
-            start=NOW,
-            billsec=45,
-        )
-
-        plan = load_rate_plan(conn, "AU 13/1800 Numbers", product_id=12, special_billing=True)
-        (rated,) = rate_calls([call], plan).calls
-
-        assert rated.status is Status.BILLED
-        assert rated.cost == Decimal("0.350000")
 
 
 class TestPackageCommands:

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from starlette.testclient import TestClient
 
-from bridge.modules.catalog import MODULES
 from bridge.store.tables import nonces
+from bridge.whmcs.catalog import MODULES
 from tests.web.signing_helpers import call_module, signing_headers
 
 

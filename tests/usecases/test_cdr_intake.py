@@ -9,22 +9,23 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from bridge.calls import CollectedCdr
 from bridge.db import BoundDatabase
 from bridge.errors import ProviderUnavailable
-from bridge.jobs.collect import collect_cdrs
 from bridge.modules.assignment import Assignment, VodiaAssignment
 from bridge.modules.base import (
     ActionResult,
-    CollectedCdr,
+    CollectionPlan,
     ConnectionCheck,
     Health,
     PbxServer,
     TimeWindow,
 )
-from bridge.rating.models import Direction
+from bridge.rating.models import Cdr, Direction
 from bridge.store.cdrs import get_watermark
 from bridge.store.servers import save_server_settings
 from bridge.store.tables import cdrs
+from bridge.usecases.cdr_intake import collect_cdrs
 from tests.factories.whmcs import make_client, make_product, make_server, make_service
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -55,6 +56,17 @@ class ScriptedPbx:
             if tenant is None or call.domain == tenant:
                 yield call
 
+    def collection_plan(self) -> CollectionPlan:
+        """Read FusionPBX as a whole and the others per service, by start time."""
+        per_service = self.server.module != "fusionpbx"
+        return CollectionPlan(per_service=per_service, recorded=False, lookback=6 * HOUR)
+
+    def __enter__(self) -> ScriptedPbx:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def test_connection(self) -> ConnectionCheck:
         """Unused here."""
         return ConnectionCheck(True, "ok")
@@ -75,10 +87,11 @@ class ScriptedPbx:
 
 
 def _call(uuid: str, domain: str, start: datetime) -> CollectedCdr:
-    return CollectedCdr(
+    call = Cdr(
         uuid=uuid, direction=Direction.OUTBOUND, caller_number="2112", caller_destination="",
-        destination_number="14165550100", start=start, billsec=60, domain=domain,
+        destination_number="14165550100", start=start, billsec=60,
     )  # fmt: skip
+    return CollectedCdr(call, domain=domain)
 
 
 def _stored(conn: Connection) -> list[tuple[str, int | None]]:

@@ -9,9 +9,9 @@ from starlette.datastructures import Secret
 
 from bridge.db import Database
 from bridge.errors import BridgeError
-from bridge.jobs.servers import load_pbx_servers
 from bridge.modules.base import PbxAdapter, PbxServer
 from bridge.modules.registry import make_adapter
+from bridge.usecases.pbx_servers import load_pbx_servers
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +38,11 @@ def check_pbxes(
     results = []
     for pbx in servers:
         try:
-            adapter = adapters(pbx)
-        except BridgeError as exc:
-            results.append(PbxHealth(pbx.id, pbx.name, pbx.module, False, 0.0, exc.message))
-            continue
-        try:
-            health = adapter.health()
+            with adapters(pbx) as adapter:
+                health = adapter.health()
         except BridgeError as exc:  # adapters report rather than raise; this is a backstop
             results.append(PbxHealth(pbx.id, pbx.name, pbx.module, False, 0.0, exc.message))
             continue
-        finally:
-            adapter.close()
         results.append(
             PbxHealth(pbx.id, pbx.name, pbx.module, health.ok, health.latency_ms, health.message)
         )

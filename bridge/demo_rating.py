@@ -3,26 +3,28 @@
 :func:`seed_rating` stores what the demo products refer to (their "VoIP Package" setting) through
 the same store functions ``bridge tariff import`` and ``bridge package import`` use, and
 :func:`seed_calls` puts a handful of calls per service into the CDR store, as ``bridge cdr
-collect`` would. :func:`preview_usage` then rates each service's stored calls of the last 30 days
-with its stored plan and returns the invoice lines a billing run would add, in each client's
+collect`` would. :func:`describe_usage` then asks the usage use case
+(:mod:`bridge.usecases.usage`) — what autobill and the client area ask — for each service's
+current billing period, and shows the invoice lines its calls would add, in each client's
 currency. Nothing is billed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
-from bridge.modules.base import CollectedCdr
-from bridge.rating import Direction, invoice_sections, rate_calls
-from bridge.rating.groups import InvoiceSection
+from bridge.calls import CollectedCdr
+from bridge.rating import Cdr, Direction
 from bridge.rating.package_toml import parse_package_toml
-from bridge.store.cdrs import iter_service_cdrs, store_cdrs
-from bridge.store.packages import load_rate_plan, save_package, save_special_rules
+from bridge.store.cdrs import store_cdrs
+from bridge.store.packages import save_package, save_special_rules
 from bridge.store.tariffs import import_tariff
-from bridge.whmcs.clients import get_client, list_client_ids
+from bridge.usecases.usage import RatePlans, rate_service_usage
+from bridge.whmcs.clients import list_client_ids
+from bridge.whmcs.cycles import period_containing
 from bridge.whmcs.services import Service, list_voip_services
 
 TARIFF = "Canada_Outbound_2026_01"
@@ -109,16 +111,6 @@ SPECIAL_CALLS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class UsagePreview:
-    """What one demo service would be billed for its demo calls."""
-
-    service: Service
-    calls: int
-    sections: tuple[InvoiceSection, ...]
-    currency: tuple[str, str]
-
-
 def seed_rating(conn: Connection, *, today: date, special_product_id: int) -> None:
     """Store the demo tariff, packages and the special product's rules."""
     now = datetime.combine(today, time(), tzinfo=UTC)
@@ -149,34 +141,6 @@ def seed_calls(conn: Connection, *, today: date) -> int:
     return stored
 
 
-def preview_usage(conn: Connection, *, today: date) -> list[UsagePreview]:
-    """Rate each service's stored calls of the last 30 days with its plan; return invoice lines."""
-    start = datetime.combine(today - timedelta(days=30), time(), tzinfo=UTC)
-    end = datetime.combine(today + timedelta(days=1), time(), tzinfo=UTC)
-    previews = []
-    for service in _voip_services(conn):
-        settings = service.product.settings
-        package = settings.get("VoIP Package", "")
-        cdrs = [record.to_cdr() for record in iter_service_cdrs(conn, service.id, start, end)]
-        if not cdrs or not package:
-            continue
-        special = settings.get("Special Number Billing") == "on"
-        plan = load_rate_plan(conn, package, product_id=service.product.id, special_billing=special)
-        currency = get_client(conn, service.client_id).currency
-        result = rate_calls(cdrs, plan)
-        previews.append(
-            UsagePreview(
-                service=service,
-                calls=len(cdrs),
-                sections=invoice_sections(
-                    result.calls, period_start=start.date(), period_end=today
-                ),
-                currency=(currency.prefix, currency.suffix),
-            )
-        )
-    return previews
-
-
 def _voip_services(conn: Connection) -> list[Service]:
     return [
         service
@@ -186,7 +150,7 @@ def _voip_services(conn: Connection) -> list[Service]:
 
 
 def _demo_calls(service: Service) -> tuple[tuple[int, int, str, str, int], ...]:
-    if service.product.settings.get("Special Number Billing") == "on":
+    if service.product.billing.special_number_billing:
         return SPECIAL_CALLS
     return DEMO_CALLS.get(service.product.module, ())
 
@@ -196,7 +160,7 @@ def _collected(
 ) -> CollectedCdr:
     offset, hour, direction, number, billsec = call
     inbound = direction == "inbound"
-    return CollectedCdr(
+    cdr = Cdr(
         uuid=f"demo-{service_id}-{n}",
         direction=Direction(direction),
         caller_number=number if inbound else "2112",
@@ -204,23 +168,31 @@ def _collected(
         destination_number="2112" if inbound else number,
         start=datetime.combine(today + timedelta(days=offset), time(hour), tzinfo=UTC),
         billsec=billsec,
-        domain=tenant,
     )
+    return CollectedCdr(cdr, domain=tenant)
 
 
-def describe_usage(conn: Connection, *, today: date) -> str:
-    """Return the demo's usage preview: per service, the invoice lines its calls would add."""
+def describe_usage(conn: Connection, *, today: date, zone: ZoneInfo) -> str:
+    """Return the demo's usage preview: per service, the invoice lines its period would add."""
+    plans = RatePlans()
     blocks = []
-    for preview in preview_usage(conn, today=today):
-        prefix, suffix = preview.currency
+    for service in _voip_services(conn):
+        if service.next_due_date is None:
+            continue
+        period = period_containing(today, service.next_due_date, service.billing_cycle)
+        if period is None:
+            continue
+        usage = rate_service_usage(conn, service, period, plans=plans, zone=zone)
+        if not usage.result.calls:
+            continue
         text = "\n".join(
-            section.text(currency_prefix=prefix, currency_suffix=suffix)
-            for section in preview.sections
+            section.text(
+                currency_prefix=usage.currency.prefix, currency_suffix=usage.currency.suffix
+            )
+            for section in usage.sections
         )
-        service = preview.service
         blocks.append(
-            f"Service #{service.id} ({service.product.name}, package "
-            f"{service.product.settings.get('VoIP Package')!r}), {preview.calls} stored calls:\n"
-            f"{text or '(nothing billed)'}"
+            f"Service #{service.id} ({service.product.name}, package {usage.plan.package!r}), "
+            f"{len(usage.result.calls)} stored calls:\n{text or '(nothing billed)'}"
         )
     return "\n\n".join(blocks)

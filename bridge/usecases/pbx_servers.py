@@ -1,4 +1,4 @@
-"""The VoIP servers jobs work on: WHMCS's server entries joined with the bridge's own settings."""
+"""The VoIP servers: WHMCS's server entries joined with the bridge's own settings, for adapters."""
 
 from __future__ import annotations
 

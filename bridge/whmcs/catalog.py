@@ -2,8 +2,9 @@
 
 WHMCS stores a product's module settings positionally in ``tblproducts.configoption1..24``: the
 Nth field returned by the module's ``_ConfigOptions`` is ``configoptionN``. This catalog is that
-field list for each module, so the bridge can read a product's settings by name and the shim's
-``config-options`` action can return the same list.
+field list for each module, so the bridge can read a product's settings by name (and the billing
+ones typed, :class:`BillingSettings`) and the shim's ``config-options`` action can return the same
+list.
 
 Fields are only ever appended: reordering or removing one would silently shift every saved
 product's settings.
@@ -31,6 +32,15 @@ class SettingField:
 
 
 @dataclass(frozen=True, slots=True)
+class BillingSettings:
+    """The product settings every VoIP module shares, typed: what billing and licensing read."""
+
+    license_key: str = ""
+    package: str = ""
+    special_number_billing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ModuleSpec:
     """A WHMCS server module the bridge answers for."""
 
@@ -48,10 +58,23 @@ class ModuleSpec:
         }
 
 
+def read_billing_settings(settings: Mapping[str, str]) -> BillingSettings:
+    """Return the shared billing settings out of a product's settings read by name."""
+    return BillingSettings(
+        license_key=settings.get(LICENSE_KEY, "").strip(),
+        package=settings.get(VOIP_PACKAGE, "").strip(),
+        # WHMCS stores a ticked yes/no setting as "on" and an unticked one as "".
+        special_number_billing=settings.get(SPECIAL_NUMBER_BILLING, "") == "on",
+    )
+
+
+LICENSE_KEY = "License Key"
+VOIP_PACKAGE = "VoIP Package"
+SPECIAL_NUMBER_BILLING = "Special Number Billing"
 _BILLING = (
-    SettingField("License Key", "text", "voipbridge license key (Activate, then Verify)"),
-    SettingField("VoIP Package", "text", "Name of the bridge's rating package for this product"),
-    SettingField("Special Number Billing", "yesno", "Bill only calls matching special rules"),
+    SettingField(LICENSE_KEY, "text", "voipbridge license key (Activate, then Verify)"),
+    SettingField(VOIP_PACKAGE, "text", "Name of the bridge's rating package for this product"),
+    SettingField(SPECIAL_NUMBER_BILLING, "yesno", "Bill only calls matching special rules"),
 )
 
 MODULES: Mapping[str, ModuleSpec] = {
