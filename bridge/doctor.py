@@ -2,6 +2,8 @@
 
 Checks, in order, and reports all problems in one go: the database answers; every WHMCS table and
 column the bridge uses exists; the bridge's own tables are migrated to the code's head revision.
+It also warns, without failing, about stored calls that no service owns (nothing bills them until
+exactly one service has their tenant).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bridge.db import Database
+from bridge.store.cdrs import Unassigned, list_unassigned_cdrs
 from bridge.store.migrate import MigrationState, get_migration_state
 from bridge.whmcs.schema import SchemaGap, declared_tables, describe_gaps, find_schema_gaps
 
@@ -22,6 +25,7 @@ class DoctorReport:
     tables_checked: int
     gaps: tuple[SchemaGap, ...] = field(default=())
     migrations: MigrationState | None = None
+    unassigned: tuple[Unassigned, ...] = ()
 
     @property
     def healthy(self) -> bool:
@@ -49,6 +53,12 @@ class DoctorReport:
                 f"{len(state.pending)} migration(s) pending ({', '.join(state.pending)}). "
                 "Run `bridge migrate`."
             )
+        for group in self.unassigned:
+            lines.append(
+                f"warning      {group.calls} call(s) on server #{group.server_id} of tenant "
+                f"{group.domain or '(none)'} since {group.oldest:%Y-%m-%d} match no service, or "
+                "several: set exactly one service's Domain to that tenant and they are billed"
+            )
         lines.append("All good." if self.healthy else "Problems found; see above.")
         return "\n".join(lines)
 
@@ -59,10 +69,12 @@ def examine(database: Database, display_url: str) -> DoctorReport:
     with database.transaction() as conn:
         gaps = tuple(find_schema_gaps(conn))
         migrations = get_migration_state(conn)
+        unassigned = tuple(list_unassigned_cdrs(conn)) if migrations.up_to_date else ()
     return DoctorReport(
         database=display_url,
         latency_ms=latency,
         tables_checked=len(declared_tables()),
         gaps=gaps,
         migrations=migrations,
+        unassigned=unassigned,
     )

@@ -67,3 +67,46 @@ def test_outbound_http_lives_in_bridge_modules() -> None:
         if not _inside(path, "modules") and _imports(tree) & {"httpx", "httpx2", "requests"}
     ]
     assert offenders == []
+
+
+def test_only_the_http_border_imports_httpx() -> None:
+    """Adapters speak HTTP through bridge/modules/http.py, which owns timeouts and failures."""
+    offenders = [
+        path.relative_to(BRIDGE.parent)
+        for path, tree in _modules()
+        if path != BRIDGE / "modules" / "http.py" and _imports(tree) & {"httpx", "httpx2"}
+    ]
+    assert offenders == []
+
+
+def test_the_store_and_the_whmcs_layer_never_import_adapters() -> None:
+    """Data layers hold data: neither bridge/store nor bridge/whmcs reaches into a PBX adapter."""
+    offenders = [
+        f"{path.relative_to(BRIDGE.parent)}: {name}"
+        for path, tree in _modules()
+        if _inside(path, "store") or _inside(path, "whmcs")
+        for name in sorted(_imports(tree))
+        if name.startswith("bridge.modules")
+    ]
+    assert offenders == []
+
+
+def test_the_collected_call_type_belongs_to_no_layer() -> None:
+    """bridge/calls.py, shared by adapters, the store and billing, imports only rating and errors."""
+    (tree,) = [tree for path, tree in _modules() if path == BRIDGE / "calls.py"]
+    assert {name for name in _imports(tree) if name.startswith("bridge")} <= {
+        "bridge.errors",
+        "bridge.rating.models",
+    }
+
+
+def test_adapters_raise_the_bridges_errors_not_ratings() -> None:
+    """A PBX's bad record is the bridge's InvalidCdr or InvalidFile, never a rating error."""
+    offenders = [
+        f"{path.relative_to(BRIDGE.parent)}: {name}"
+        for path, tree in _modules()
+        if _inside(path, "modules")
+        for name in sorted(_imports(tree))
+        if name in ("bridge.rating.errors", "bridge.rating.tariff_csv")
+    ]
+    assert offenders == []

@@ -191,6 +191,35 @@ class TestSelection:
 
         assert uuids == [str(_uuid(2)), str(_uuid(3))]
 
+    def test_a_seven_hour_call_is_read_when_it_is_recorded(
+        self, fusionpbx_db: FusionPbxDatabase
+    ) -> None:
+        """A call that started 7 h before the window is read: FusionPBX recorded it in it."""
+        fusionpbx_db.insert(
+            _row(1, "2026-03-07 17:00:00+00", insert_date="2026-03-08 00:05:00+00", billsec=25200)
+        )
+
+        (call,) = _fetch(fusionpbx_db.dsn)
+
+        assert (call.uuid, call.start, call.billsec) == (
+            str(_uuid(1)),
+            datetime(2026, 3, 7, 17, 0, tzinfo=UTC),
+            25200,
+        )
+
+    def test_a_record_imported_late_is_read_in_the_window_it_was_imported(
+        self, fusionpbx_db: FusionPbxDatabase
+    ) -> None:
+        """A call imported 9 h after it ended belongs to the window of its import, not its start."""
+        fusionpbx_db.insert(
+            _row(1, "2026-03-08 20:00:00+00", insert_date="2026-03-09 05:02:00+00"),
+            _row(2, "2026-03-07 20:00:00+00", insert_date="2026-03-08 05:02:00+00"),
+        )
+
+        uuids = [cdr.uuid for cdr in _fetch(fusionpbx_db.dsn)]
+
+        assert uuids == [str(_uuid(2))]
+
     def test_batches_bring_every_call_once_in_order(self, fusionpbx_db: FusionPbxDatabase) -> None:
         """Ten calls read three at a time, several sharing a start second, arrive once, in order."""
         # Pairs share a start_stamp, so batch edges fall between calls told apart by uuid only.

@@ -1,13 +1,17 @@
-"""CDR collection: windows from watermarks, each call once, and failures that lose nothing."""
+"""Calls in: windows from watermarks, each call once, failures that lose nothing, and filing."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
+from starlette.datastructures import Secret
 
 from bridge.calls import CollectedCdr
 from bridge.db import BoundDatabase
@@ -21,15 +25,26 @@ from bridge.modules.base import (
     PbxServer,
     TimeWindow,
 )
+from bridge.rating import Package
 from bridge.rating.models import Cdr, Direction
-from bridge.store.cdrs import get_watermark
+from bridge.store.cdrs import get_watermark, list_unassigned_cdrs
+from bridge.store.packages import save_package
 from bridge.store.servers import save_server_settings
 from bridge.store.tables import cdrs
-from bridge.usecases.cdr_intake import collect_cdrs
+from bridge.usecases.cdr_intake import collect_cdrs, store_pushed_cdrs
+from bridge.usecases.usage import RatePlans, rate_service_usage
+from bridge.whmcs.cycles import BillingPeriod
+from bridge.whmcs.services import get_service
+from bridge.whmcs.tables import hosting
 from tests.factories.whmcs import make_client, make_product, make_server, make_service
+from tests.modules.conftest import FusionPbxDatabase, _fusionpbx_database, _fusionpbx_db
+
+__all__ = ["_fusionpbx_database", "_fusionpbx_db"]  # PostgreSQL fixtures used here too
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
+KEY = Secret(base64.urlsafe_b64encode(b"k" * 32).decode())
+TENANT = "acme.pbx.example.com"
 
 
 class ScriptedPbx:
@@ -251,3 +266,140 @@ class TestWholeServerCollection:
             pytest.fail("a push server must not be polled")
 
         assert collect_cdrs(BoundDatabase(conn), key=None, now=NOW, adapters=adapters).scopes == ()
+
+
+def _fusionpbx_service(conn: Connection, server: int, tenant: str, **options: Any) -> int:
+    product = make_product(conn, module="fusionpbx", settings={"VoIP Package": "Local"})
+    return make_service(
+        conn, make_client(conn), product_id=product, server_id=server,
+        domain=f"{tenant} | 5195550100", username="2112", **options,
+    )  # fmt: skip
+
+
+class TestFilingByTenant:
+    def test_a_call_collected_before_its_service_existed_is_rated_once_it_exists(
+        self, conn: Connection
+    ) -> None:
+        """A tenant's call stored unassigned is filed when its service appears, and rated."""
+        server = make_server(conn, module="fusionpbx", hostname="pbx1.example.net")
+        _fusionpbx_service(conn, server, "alpha.example.com")
+        calls = [_call("early", "gamma.example.com", NOW - 2 * HOUR)]
+        database = BoundDatabase(conn)
+
+        def adapters(pbx: PbxServer) -> ScriptedPbx:
+            return ScriptedPbx(pbx, calls)
+
+        first = collect_cdrs(database, key=None, now=NOW, adapters=adapters)
+        waiting = list_unassigned_cdrs(conn, server)
+        gamma = _fusionpbx_service(conn, server, "gamma.example.com", next_due=date(2026, 12, 1))
+        second = collect_cdrs(database, key=None, now=NOW + HOUR, adapters=adapters)
+        save_package(conn, Package(country_code="1", name="Local"), tariff=None, now=NOW)
+        usage = rate_service_usage(
+            conn,
+            get_service(conn, gamma),
+            BillingPeriod(date(2026, 11, 1), date(2026, 12, 1)),
+            plans=RatePlans(),
+            zone=UTC,
+        )
+
+        assert (first.inserted, first.unassigned) == (1, 1)
+        assert [(u.domain, u.calls) for u in waiting] == [("gamma.example.com", 1)]
+        assert (second.inserted, second.reattributed) == (0, 1)
+        assert _stored(conn) == [("early", gamma)]
+        assert list_unassigned_cdrs(conn, server) == []
+        assert [call.uuid for call in usage.result.calls] == ["early"]
+
+    def test_two_services_on_one_tenant_leave_its_calls_unassigned_until_fixed(
+        self, conn: Connection
+    ) -> None:
+        """Calls of a tenant two services claim go to neither, and to the one left once fixed."""
+        server = make_server(conn, module="vodia", hostname="vodia.example.net")
+        product = make_product(conn, module="vodia")
+        client = make_client(conn)
+        first, second = (
+            make_service(
+                conn,
+                client,
+                product_id=product,
+                server_id=server,
+                domain="rucken.example.com | 5484815577",
+                username="8300",
+            )
+            for _ in range(2)
+        )
+        calls = [_call("v1", "rucken.example.com", NOW - HOUR)]
+
+        def adapters(pbx: PbxServer) -> ScriptedPbx:
+            return ScriptedPbx(pbx, calls)
+
+        ambiguous = collect_cdrs(BoundDatabase(conn), key=None, now=NOW, adapters=adapters)
+        conn.execute(
+            hosting.update().where(hosting.c.id == second).values(domain="other.example.com | 1")
+        )
+        fixed = collect_cdrs(BoundDatabase(conn), key=None, now=NOW + HOUR, adapters=adapters)
+
+        assert (ambiguous.inserted, ambiguous.unassigned) == (1, 1)
+        assert ambiguous.scopes[0].unassigned == 1
+        assert fixed.reattributed == 1
+        assert _stored(conn) == [("v1", first)]
+
+    def test_a_push_files_by_the_same_rule(self, conn: Connection) -> None:
+        """A pushed call of a tenant no service has is stored unassigned and counted."""
+        server = make_server(conn, module="vodia", hostname="vodia.example.net")
+        product = make_product(conn, module="vodia")
+        owner = make_service(
+            conn, make_client(conn), product_id=product, server_id=server,
+            domain="rucken.example.com | 5484815577", username="8300",
+        )  # fmt: skip
+        calls = [
+            _call("p1", "rucken.example.com", NOW - HOUR),
+            _call("p2", "nobody.example.com", NOW - HOUR),
+        ]
+
+        report = store_pushed_cdrs(BoundDatabase(conn), server, "vodia", calls, now=NOW)
+
+        assert (report.stored, report.unassigned) == (2, 1)
+        assert _stored(conn) == [("p1", owner), ("p2", None)]
+
+
+class TestLateRecordsOnFusionPbx:
+    def test_long_and_late_calls_are_collected_by_when_they_were_recorded(
+        self, conn: Connection, fusionpbx_db: FusionPbxDatabase
+    ) -> None:
+        """A 7-hour call and a call imported 9 hours late, both after a run, come in the next."""
+        server = make_server(conn, module="fusionpbx", hostname="127.0.0.1")
+        service = _fusionpbx_service(conn, server, TENANT)
+        save_server_settings(
+            conn, server, key=KEY, now=NOW, cdr_source="database",
+            secret_values={"db_dsn": fusionpbx_db.dsn},
+        )  # fmt: skip
+        database = BoundDatabase(conn)
+        fusionpbx_db.insert(_pg_row(1, start=NOW - 2 * HOUR, recorded=NOW - HOUR))
+        first = collect_cdrs(database, key=KEY, now=NOW)
+        fusionpbx_db.insert(
+            # Started 7 hours before it ended, after the first run.
+            _pg_row(2, start=NOW - 6 * HOUR, recorded=NOW + HOUR),
+            # Ended 9 hours before FusionPBX's importer caught up with it.
+            _pg_row(3, start=NOW - 9 * HOUR, recorded=NOW + HOUR),
+        )
+        second = collect_cdrs(database, key=KEY, now=NOW + 2 * HOUR)
+
+        assert (first.inserted, second.inserted) == (1, 2)
+        assert first.errors == second.errors == ()
+        assert {uuid for uuid, owner in _stored(conn) if owner == service} == {
+            str(UUID(int=n)) for n in (1, 2, 3)
+        }
+
+
+def _pg_row(number: int, *, start: datetime, recorded: datetime) -> dict[str, object]:
+    return {
+        "xml_cdr_uuid": UUID(int=number),
+        "domain_name": TENANT,
+        "direction": "outbound",
+        "caller_id_number": "2112",
+        "destination_number": "4165550100",
+        "start_stamp": start,
+        "insert_date": recorded,
+        "billsec": 30,
+        "leg": "a",
+    }
