@@ -92,7 +92,7 @@ def test_the_store_and_the_whmcs_layer_never_import_adapters() -> None:
 
 
 def test_the_collected_call_type_belongs_to_no_layer() -> None:
-    """bridge/calls.py, shared by adapters, the store and billing, imports only rating and errors."""
+    """bridge/calls.py, shared by adapters, store and billing, imports only rating and errors."""
     (tree,) = [tree for path, tree in _modules() if path == BRIDGE / "calls.py"]
     assert {name for name in _imports(tree) if name.startswith("bridge")} <= {
         "bridge.errors",
