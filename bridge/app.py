@@ -25,6 +25,7 @@ from bridge.web.access_log import AccessLog
 from bridge.web.health import show_health, show_index
 from bridge.web.push import receive_vodia_cdrs
 from bridge.web.shim import handle_module_call
+from bridge.web.state import AppState
 
 log = logging.getLogger("bridge.app")
 
@@ -58,8 +59,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         middleware=[Middleware(AccessLog)],
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.database = database
+    app.state.bridge = AppState(settings, database)
     return app
 
 

@@ -10,16 +10,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from bridge import __version__
-from bridge.db import Database
 from bridge.errors import BridgeError
 from bridge.usecases.pbx_health import check_pbxes
+from bridge.web.state import app_state
 
 log = logging.getLogger("bridge.web.health")
 
 
 async def show_health(request: Request) -> JSONResponse:
     """Ping the database (and, with ``?pbx=1``, each VoIP server); 503 when a check fails."""
-    database: Database = request.app.state.database
+    state = app_state(request)
+    database = state.database
     check: dict[str, Any] = {"backend": database.backend}
     try:
         latency = await run_in_threadpool(database.ping)
@@ -33,7 +34,7 @@ async def show_health(request: Request) -> JSONResponse:
     failed = [] if check["ok"] else ["database"]
     if check["ok"] and request.query_params.get("pbx") in ("1", "true", "yes"):
         # PBX checks call out to every server, so they run only when asked for.
-        key = request.app.state.settings.encryption_key
+        key = state.settings.encryption_key
         pbxes = await run_in_threadpool(check_pbxes, database, key=key)
         checks["pbx"] = {
             str(pbx.server_id): {

@@ -35,13 +35,14 @@ from bridge.modules.vodia_cdr import parse_vodia_cdr
 from bridge.store.servers import check_push_token
 from bridge.usecases.cdr_intake import store_pushed_cdrs
 from bridge.web.signing import read_limited_body
+from bridge.web.state import app_state
 
 log = logging.getLogger("bridge.web.push")
 
 
 async def receive_vodia_cdrs(request: Request) -> JSONResponse:
     """Authenticate a Vodia CDR post, store its calls once, and count stored and duplicates."""
-    database: Database = request.app.state.database
+    database = app_state(request).database
     server_id: int = request.path_params["server_id"]
     token = _token(request)
     if not token or not await run_in_threadpool(_token_is_valid, database, server_id, token):

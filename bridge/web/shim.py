@@ -1,9 +1,9 @@
 """The endpoint the PHP module shims call: ``POST /v1/whmcs/{module}/{action}`` (DESIGN.md §3).
 
-Every call is authenticated (:mod:`bridge.web.signing`), its module and action looked up, its JSON
-body checked, and only then is its nonce spent and the action run. A rejected call therefore
-writes nothing. Actions are plain synchronous functions run in Starlette's thread pool; each takes
-the call and the database and returns the JSON-able ``result``.
+Every call is authenticated (:func:`bridge.web.signing.accept_signed`), its module and action looked
+up, its JSON body checked, and only then is its nonce spent and the action run. A rejected call
+therefore writes nothing. Actions are plain synchronous functions run in Starlette's thread pool;
+each takes the call and the database and returns the JSON-able ``result``.
 """
 
 from __future__ import annotations
@@ -12,19 +12,16 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from bridge.clock import utc_now
 from bridge.db import Database
-from bridge.errors import InvalidRequest, NonceReused, UnknownAction
-from bridge.settings import Settings
-from bridge.store.nonces import remember_nonce
-from bridge.web.signing import MAX_SKEW_SECONDS, authenticate
+from bridge.errors import InvalidRequest, UnknownAction
+from bridge.web.signing import accept_signed
+from bridge.web.state import app_state
 from bridge.whmcs.catalog import ModuleSpec, get_module
 
 log = logging.getLogger("bridge.web.shim")
@@ -80,22 +77,22 @@ ACTIONS: Mapping[str, Action] = {
 
 async def handle_module_call(request: Request) -> JSONResponse:
     """Authenticate a shim call, run its action and return ``{"ok": true, "result": ...}``."""
-    settings: Settings = request.app.state.settings
-    database: Database = request.app.state.database
-    now = utc_now()
-    secret = str(settings.secret) if settings.secret is not None else None
-    body, headers = await authenticate(request, secret, now=now)
     module_name = request.path_params["module"]
     action_name = request.path_params["action"]
-    module = get_module(module_name)
-    action = ACTIONS.get(action_name)
-    if module is None or action is None:
-        what = f"module {module_name!r}" if module is None else f"action {action_name!r}"
-        raise UnknownAction(f"The bridge has no {what}. Is the WHMCS module newer than the bridge?")
-    call = _parse_call(body, module, action_name)
-    await run_in_threadpool(_spend_nonce, database, headers.nonce, now)
-    log.info("shim.call module=%s action=%s", module.name, action_name)
-    result = await run_in_threadpool(action, call, database)
+
+    def parse(body: bytes) -> tuple[ShimCall, Action]:
+        module = get_module(module_name)
+        action = ACTIONS.get(action_name)
+        if module is None or action is None:
+            what = f"module {module_name!r}" if module is None else f"action {action_name!r}"
+            raise UnknownAction(
+                f"The bridge has no {what}. Is the WHMCS module newer than the bridge?"
+            )
+        return _parse_call(body, module, action_name), action
+
+    call, action = await accept_signed(request, parse)
+    log.info("shim.call module=%s action=%s", call.module.name, call.action)
+    result = await run_in_threadpool(action, call, app_state(request).database)
     return JSONResponse({"ok": True, "result": result})
 
 
@@ -114,10 +111,3 @@ def _parse_call(body: bytes, module: ModuleSpec, action: str) -> ShimCall:
     if not isinstance(params, dict) or not isinstance(whmcs, dict):
         raise InvalidRequest('"params" and "whmcs" must be JSON objects.')
     return ShimCall(module=module, action=action, params=params, whmcs=whmcs)
-
-
-def _spend_nonce(database: Database, nonce: str, now: datetime) -> None:
-    with database.transaction() as conn:
-        fresh = remember_nonce(conn, nonce, now=now, window=timedelta(seconds=MAX_SKEW_SECONDS))
-    if not fresh:
-        raise NonceReused("This request was already received (replayed nonce); it was ignored.")

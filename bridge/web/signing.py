@@ -10,8 +10,11 @@ The shim sends three headers with every call::
 
 The bridge checks, in order: the body is at most 1 MiB; all three headers are present and
 well-formed; the signature matches (constant-time); the timestamp is within 300 s of the bridge's
-clock; the nonce was not used before (this last check is the only write, and happens only for a
-request that passed every other check).
+clock; the endpoint's own checks of the body pass; the nonce was not used before (this last check
+is the only write, and happens only for a request that passed every other check).
+
+Every signed endpoint — the shim's module calls, cron, admin and client-area pages — goes through
+:func:`accept_signed`, which runs these checks in this order around the endpoint's parser.
 """
 
 from __future__ import annotations
@@ -19,18 +22,28 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TypeVar
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from bridge.clock import utc_now
+from bridge.db import Database
 from bridge.errors import (
+    NonceReused,
     NotConfigured,
     PayloadTooLarge,
     SignatureInvalid,
     SignatureMissing,
     TimestampSkew,
 )
+from bridge.store.nonces import remember_nonce
+from bridge.web.state import app_state
+
+T = TypeVar("T")
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_SKEW_SECONDS = 300
@@ -133,3 +146,27 @@ async def authenticate(
     headers = parse_headers(request)
     verify_signature(secret, headers, request.method, request.url.path, body, now=now)
     return body, headers
+
+
+async def accept_signed(request: Request, parse: Callable[[bytes], T]) -> T:
+    """Return ``parse(body)`` of a correctly signed, fresh request, its nonce spent; or raise.
+
+    ``parse`` checks everything the endpoint needs of the request (route, body) and raises a
+    4xx for anything wrong; only once it returned is the nonce spent, so a refused request
+    writes nothing and may be corrected and sent again with the same nonce.
+    """
+    state = app_state(request)
+    now = utc_now()
+    secret = str(state.settings.secret) if state.settings.secret is not None else None
+    body, headers = await authenticate(request, secret, now=now)
+    parsed = parse(body)
+    await run_in_threadpool(spend_nonce, state.database, headers.nonce, now)
+    return parsed
+
+
+def spend_nonce(database: Database, nonce: str, now: datetime) -> None:
+    """Record ``nonce`` as used, or raise :class:`NonceReused` if it was used in the window."""
+    with database.transaction() as conn:
+        fresh = remember_nonce(conn, nonce, now=now, window=timedelta(seconds=MAX_SKEW_SECONDS))
+    if not fresh:
+        raise NonceReused("This request was already received (replayed nonce); it was ignored.")

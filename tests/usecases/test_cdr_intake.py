@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -299,7 +300,7 @@ class TestFilingByTenant:
             get_service(conn, gamma),
             BillingPeriod(date(2026, 11, 1), date(2026, 12, 1)),
             plans=RatePlans(),
-            zone=UTC,
+            zone=ZoneInfo("UTC"),
         )
 
         assert (first.inserted, first.unassigned) == (1, 1)
