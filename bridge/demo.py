@@ -1,6 +1,6 @@
 """``bridge demo``: a WHMCS in a SQLite file, filled with a realistic VoIP customer base.
 
-The demo database holds the WHMCS tables from ``tests/schema/whmcs.sql`` (translated for SQLite),
+The demo database holds the WHMCS tables from ``bridge/whmcs/schema/whmcs.sql`` (translated for SQLite),
 the bridge's own migrated tables, and the data below: clients with credit and unpaid invoices,
 FusionPBX, Vodia and LesNet products and services in the documented assignment formats
 (DESIGN.md §4), the client custom fields the billing jobs read, and the two alert templates.

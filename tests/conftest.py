@@ -3,7 +3,7 @@
 The MariaDB database is created once per run, named after ``bridge_test`` (or the database named
 in ``BRIDGE_TEST_DATABASE_URL``; the name must contain ``test``) plus this run's suffix
 (:data:`RUN_SUFFIX`), so two runs on one server never drop each other's database; it is loaded with
-``tests/schema/whmcs.sql`` and the bridge's migrations, and dropped at the end. Each test gets
+``bridge/whmcs/schema/whmcs.sql`` and the bridge's migrations, and dropped at the end. Each test gets
 ``conn``: a connection inside a transaction that is rolled back afterwards, so tests never see
 each other's rows. Code under test that opens "transactions" through
 :class:`~bridge.db.BoundDatabase` gets savepoints inside it.

@@ -4,7 +4,7 @@
 database: it reflects every table and column declared in :mod:`bridge.whmcs.tables` and lists what
 is missing, all at once, so an operator fixes everything in one pass.
 
-:func:`create_whmcs_schema` loads ``tests/schema/whmcs.sql`` (MySQL DDL as WHMCS creates it) into
+:func:`create_whmcs_schema` loads ``bridge/whmcs/schema/whmcs.sql`` (MySQL DDL as WHMCS creates it) into
 an *empty* database, translating it for SQLite when needed. It refuses to touch a database that
 already has WHMCS tables, so it can never damage a production install.
 """
@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from bridge.errors import ConfigError
 from bridge.whmcs.tables import METADATA, WRITES
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "tests" / "schema" / "whmcs.sql"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "whmcs.sql"
 
 _TABLE_OPTIONS = re.compile(r"\)\s*ENGINE=.*$", re.IGNORECASE)
 _COLUMN_NOISE = re.compile(

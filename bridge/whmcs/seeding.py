@@ -3,7 +3,7 @@
 The bridge itself never creates clients, products or services in a real WHMCS; this module exists
 so the demo database and the tests hold realistic rows. Each ``insert_*`` function fills every
 ``NOT NULL`` column that has no default with WHMCS's own blank (``''``, ``0`` or the zero date), as
-read from ``tests/schema/whmcs.sql``, so strict SQL modes accept the rows.
+read from ``bridge/whmcs/schema/whmcs.sql``, so strict SQL modes accept the rows.
 """
 
 from __future__ import annotations
