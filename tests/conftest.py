@@ -2,10 +2,10 @@
 
 The MariaDB database is created once per run, named after ``bridge_test`` (or the database named
 in ``BRIDGE_TEST_DATABASE_URL``; the name must contain ``test``) plus this run's suffix
-(:data:`RUN_SUFFIX`), so two runs on one server never drop each other's database; it is loaded with
-``bridge/whmcs/schema/whmcs.sql`` and the bridge's migrations, and dropped at the end. Each test gets
-``conn``: a connection inside a transaction that is rolled back afterwards, so tests never see
-each other's rows. Code under test that opens "transactions" through
+(:data:`RUN_SUFFIX`), so two runs on one server never drop each other's database; it is loaded
+with ``bridge/whmcs/schema/whmcs.sql`` and the bridge's migrations, and dropped at the end. Each
+test gets ``conn``: a connection inside a transaction that is rolled back afterwards, so tests
+never see each other's rows. Code under test that opens "transactions" through
 :class:`~bridge.db.BoundDatabase` gets savepoints inside it.
 
 When MariaDB cannot be reached, the run stops with a message saying how to start it: data-layer
@@ -31,6 +31,7 @@ from bridge.db import BoundDatabase, make_engine
 from bridge.settings import Settings
 from bridge.store.migrate import upgrade_database
 from bridge.whmcs.schema import create_whmcs_schema
+from tests.fakes import Switchboard, serve
 
 DEFAULT_TEST_DATABASE_URL = "mysql+pymysql://root@127.0.0.1:3306/bridge_test"
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
@@ -150,6 +151,20 @@ def _database(conn: Connection) -> BoundDatabase:
 @pytest.fixture(name="settings")
 def _settings(mariadb_url: URL) -> Settings:
     return Settings(database_url=mariadb_url, secret=Secret(TEST_SECRET), database_configured=True)
+
+
+@pytest.fixture(scope="session", name="session_switchboard")
+def _session_switchboard() -> Iterator[Switchboard]:
+    board = Switchboard()
+    with serve(board) as served:
+        board.served = served
+        yield board
+
+
+@pytest.fixture(name="switchboard")
+def _switchboard(session_switchboard: Switchboard) -> Switchboard:
+    """The session's fake-server listener; plug a fake into it with ``switchboard.plug(app)``."""
+    return session_switchboard
 
 
 @pytest.fixture(name="http")

@@ -2,55 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 
-from bridge.store.migrate import alembic_config, upgrade_database
+from bridge.store.migrate import alembic_config
+from tests.bridge_cli import BRIDGE, Ran, bridge_env, run_bridge
 from tests.conftest import throwaway_whmcs_database
 
-BRIDGE = str(Path(sys.executable).with_name("bridge"))
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+_env = bridge_env
 
 
-def _run(
-    *args: str, env: dict[str, str], cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console script with fixed arguments
-        [BRIDGE, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
-def _env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
-    env["BRIDGE_LOG_LEVEL"] = "WARNING"
-    env["COLUMNS"] = "200"  # wide enough that rich never wraps a table cell mid-name
-    return {**env, **values}
-
-
-def bridge_on_sqlite(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Migrate a fresh SQLite file and return a runner for `bridge` commands against it."""
-    database = tmp_path / "bridge.db"
-    engine = create_engine(f"sqlite:///{database}")
-    upgrade_database(engine)
-    engine.dispose()
-    env = _env(BRIDGE_DATABASE_URL=f"sqlite:///{database}")
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return _run(*args, env=env)
-
-    return run
+def _run(*args: str, env: dict[str, str], cwd: Path | None = None) -> Ran:
+    return run_bridge(*args, env=env, cwd=cwd)
 
 
 def _free_port() -> int:

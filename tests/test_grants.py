@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,9 +19,9 @@ from bridge.settings import Settings
 from bridge.whmcs.customfields import set_client_field
 from bridge.whmcs.money import move_credit
 from bridge.whmcs.services import ServiceStatus, set_service_status
+from tests.bridge_cli import bridge_env, run_bridge
 from tests.conftest import RUN_SUFFIX, throwaway_whmcs_database
 from tests.factories.whmcs import make_client, make_service, make_voip_client_fields
-from tests.test_cli import BRIDGE, _env
 
 USER, PASSWORD = f"bridge_grants_{RUN_SUFFIX}"[:32], "grants-test-pw-1"
 
@@ -42,13 +41,10 @@ def _whmcs_url(mariadb_url: URL) -> Iterator[URL]:
 @pytest.fixture(name="limited_url")
 def _limited_url(whmcs_url: URL) -> Iterator[URL]:
     """A login holding exactly what `bridge grants` prints, on the WHMCS database."""
-    result = subprocess.run(  # noqa: S603 - our own console script
-        [BRIDGE, "grants", f"{USER}@127.0.0.1", "--database", str(whmcs_url.database)],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=True,
+    result = run_bridge(
+        "grants", f"{USER}@127.0.0.1", "--database", str(whmcs_url.database), env=bridge_env()
     )
+    assert result.returncode == 0, result.stderr
     admin = create_engine(whmcs_url)
     with admin.begin() as conn:
         conn.execute(text(f"DROP USER IF EXISTS '{USER}'@'127.0.0.1'"))

@@ -3,37 +3,30 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bridge.preview import json_lines, rate_files
-from tests.test_cli import BRIDGE, _env
+from tests.bridge_cli import Ran, bridge_env, run_bridge
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 SYDNEY = ZoneInfo("Australia/Sydney")
 
 
-def _rate(package: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console script
-        [
-            BRIDGE,
-            "rate",
-            "--tariff",
-            str(EXAMPLES / "tariff-au.csv"),
-            "--package",
-            str(EXAMPLES / package),
-            "--cdrs",
-            str(EXAMPLES / "cdrs-au.csv"),
-            "--tz",
-            "Australia/Sydney",
-            *extra,
-        ],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=False,
+def _rate(package: str, *extra: str) -> Ran:
+    return run_bridge(
+        "rate",
+        "--tariff",
+        EXAMPLES / "tariff-au.csv",
+        "--package",
+        EXAMPLES / package,
+        "--cdrs",
+        EXAMPLES / "cdrs-au.csv",
+        "--tz",
+        "Australia/Sydney",
+        *extra,
+        env=bridge_env(),
     )
 
 
@@ -130,20 +123,18 @@ class TestBadInput:
         tariff.write_text("Description,Prefix,RateValue,Increment\nUS,1,abc,6\n")
         package = tmp_path / "bad.toml"
         package.write_text('country_code = "1"\nmarkup = "5"\n')
-        base = [BRIDGE, "rate", "--cdrs", str(EXAMPLES / "cdrs-au.csv")]
+        base = ["rate", "--cdrs", str(EXAMPLES / "cdrs-au.csv")]
+        env = bridge_env()
 
-        bad_tariff = subprocess.run(  # noqa: S603
-            [*base, "--tariff", str(tariff), "--package", str(EXAMPLES / "package-au.toml")],
-            env=_env(), capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        bad_package = subprocess.run(  # noqa: S603
-            [*base, "--tariff", str(EXAMPLES / "tariff-au.csv"), "--package", str(package)],
-            env=_env(), capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        missing = subprocess.run(  # noqa: S603
-            [*base, "--tariff", str(tmp_path / "nope.csv"), "--package", str(package)],
-            env=_env(), capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        bad_tariff = run_bridge(
+            *base, "--tariff", tariff, "--package", EXAMPLES / "package-au.toml", env=env
+        )
+        bad_package = run_bridge(
+            *base, "--tariff", EXAMPLES / "tariff-au.csv", "--package", package, env=env
+        )
+        missing = run_bridge(
+            *base, "--tariff", tmp_path / "nope.csv", "--package", package, env=env
+        )
 
         assert bad_tariff.returncode == 2
         assert "bad.csv: 1 bad line(s)" in bad_tariff.stderr

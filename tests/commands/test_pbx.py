@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import base64
-import subprocess
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.fakes import free_port, serve
+from tests.bridge_cli import Ran, bridge_env, run_bridge
+from tests.fakes import Switchboard, free_port
 from tests.fakes.lesnet import FakeLesNet
-from tests.test_cli import BRIDGE, _env
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
@@ -21,18 +20,15 @@ KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 def _demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A demo WHMCS database (service #1 is on FusionPBX server #1) to run commands against."""
     folder = tmp_path_factory.mktemp("demo")
-    built = subprocess.run(  # noqa: S603 - our own console script
-        [BRIDGE, "demo", "--no-serve", "--db", str(folder / "demo.db")],
-        env=_env(), capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    built = run_bridge("demo", "--no-serve", "--db", folder / "demo.db", env=bridge_env())
     assert built.returncode == 0, built.stderr
-    return _env(BRIDGE_DATABASE_URL=f"sqlite:///{folder / 'demo.db'}", BRIDGE_ENCRYPTION_KEY=KEY)
-
-
-def _bridge(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console script
-        [BRIDGE, *args], env=env, input=stdin, capture_output=True, text=True, check=False
+    return bridge_env(
+        BRIDGE_DATABASE_URL=f"sqlite:///{folder / 'demo.db'}", BRIDGE_ENCRYPTION_KEY=KEY
     )
+
+
+def _bridge(env: dict[str, str], *args: str, stdin: str = "") -> Ran:
+    return run_bridge(*args, env=env, stdin=stdin)
 
 
 class TestCdrImport:
@@ -122,12 +118,12 @@ CDR_FILE = (
 
 class TestCdrCollect:
     def test_collect_from_a_lesnet_portal_twice(
-        self, demo_env: dict[str, str], tmp_path: Path
+        self, demo_env: dict[str, str], switchboard: Switchboard
     ) -> None:
         """`bridge cdr collect` pulls the peer's calls over HTTP once; a rerun adds nothing."""
         portal = FakeLesNet()
         portal.publish("/cdr/11330_0000.txt", CDR_FILE)
-        with serve(portal.app()) as served:
+        with switchboard.plug(portal.app()) as served:
             engine = create_engine(demo_env["BRIDGE_DATABASE_URL"])
             with engine.begin() as conn:
                 conn.execute(

@@ -3,6 +3,11 @@
 Each fake is a small Starlette app (``tests/fakes/<vendor>.py``) speaking the vendor's protocol;
 :func:`serve` runs any ASGI app under uvicorn in a background thread on 127.0.0.1 and a free
 port, so adapters talk to it over real TCP and HTTP exactly as they would to a PBX.
+
+Starting and stopping a server for every test costs time (and a stop waits for a deliberately
+slow handler to finish), so most tests plug their fake into the session's one
+:class:`Switchboard` server instead (the ``switchboard`` fixture): a real listener whose app is
+swapped per test and unplugged afterwards, so no test sees another's fake.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +62,31 @@ def serve(app: ASGIApp) -> Iterator[Served]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+class Switchboard:
+    """One real server for the whole session, answering with whichever fake is plugged in."""
+
+    def __init__(self) -> None:
+        self.served: Served | None = None
+        self._app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self._app
+        if app is None:
+            # Between tests nothing is plugged in: a late request from a finished test gets this.
+            response = PlainTextResponse("no fake plugged in", status_code=503)
+            await response(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    @contextmanager
+    def plug(self, app: ASGIApp) -> Iterator[Served]:
+        """Answer with ``app`` for the duration of the block."""
+        if self.served is None or self._app is not None:
+            raise RuntimeError("the switchboard is not running or already has a fake plugged in")
+        self._app = app
+        try:
+            yield self.served
+        finally:
+            self._app = None

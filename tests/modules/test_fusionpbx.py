@@ -24,7 +24,7 @@ from bridge.modules.base import PbxAdapter, PbxServer, TimeWindow
 from bridge.modules.fusionpbx import FusionPbxAdapter, make_fusionpbx_adapter
 from bridge.modules.http import PbxHttp
 from bridge.rating.models import Direction
-from tests.fakes import Served, free_port, serve
+from tests.fakes import Served, Switchboard, free_port, serve
 from tests.fakes.fusionpbx import DENIED, GRANTED, FakeFusionPbx
 
 TENANT = "acme.pbx.example.com"
@@ -81,8 +81,8 @@ def _fake() -> FakeFusionPbx:
 
 
 @pytest.fixture(name="served")
-def _served(fake: FakeFusionPbx) -> Iterator[Served]:
-    with serve(fake.app) as served:
+def _served(fake: FakeFusionPbx, switchboard: Switchboard) -> Iterator[Served]:
+    with switchboard.plug(fake.app) as served:
         yield served
 
 

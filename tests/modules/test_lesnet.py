@@ -22,7 +22,7 @@ from bridge.modules.assignment import FusionPbxAssignment, LesNetAssignment
 from bridge.modules.base import PbxAdapter, PbxServer, TimeWindow
 from bridge.modules.http import PbxHttp
 from bridge.modules.lesnet import LesNetAdapter, make_lesnet_adapter
-from tests.fakes import Served, free_port, serve
+from tests.fakes import Served, Switchboard, free_port, serve
 from tests.fakes.lesnet import FakeLesNet, Fault
 
 PEER = "D4E3CD2BFC791"
@@ -58,8 +58,8 @@ def _fake() -> FakeLesNet:
 
 
 @pytest.fixture(name="portal")
-def _portal(fake: FakeLesNet) -> Iterator[Served]:
-    with serve(fake.app()) as served:
+def _portal(fake: FakeLesNet, switchboard: Switchboard) -> Iterator[Served]:
+    with switchboard.plug(fake.app()) as served:
         yield served
 
 

@@ -20,7 +20,7 @@ from bridge.modules.vodia import VodiaAdapter, make_vodia_adapter
 from bridge.modules.vodia_cdr import parse_vodia_cdr
 from bridge.rating.models import Direction
 from bridge.redact import MASK
-from tests.fakes import Served, free_port, serve
+from tests.fakes import Served, Switchboard, free_port
 from tests.fakes.vodia import FakeVodia
 
 TENANT = "acme.example.net"
@@ -44,8 +44,8 @@ def _fake() -> FakeVodia:
 
 
 @pytest.fixture(name="served")
-def _served(fake: FakeVodia) -> Iterator[Served]:
-    with serve(fake.app) as served:
+def _served(fake: FakeVodia, switchboard: Switchboard) -> Iterator[Served]:
+    with switchboard.plug(fake.app) as served:
         yield served
 
 

@@ -20,7 +20,7 @@ from bridge.store.packages import (
     save_special_rules,
 )
 from bridge.store.tariffs import import_tariff
-from tests.test_cli import bridge_on_sqlite
+from tests.bridge_cli import bridge_on_sqlite
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"

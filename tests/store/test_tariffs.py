@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +20,7 @@ from bridge.store.tariffs import (
     list_tariffs,
     load_tariff,
 )
-from tests.test_cli import bridge_on_sqlite
+from tests.bridge_cli import Ran, bridge_on_sqlite
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 CARD = (
@@ -118,7 +117,7 @@ class TestTariffCommands:
         bad = tmp_path / "bad.csv"
         bad.write_text("Destination,Code,Cost,Billing\nX,1,,6\n")
 
-        def run(*args: str) -> subprocess.CompletedProcess[str]:
+        def run(*args: str) -> Ran:
             return bridge("tariff", *args)
 
         imported = run(

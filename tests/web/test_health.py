@@ -17,7 +17,7 @@ from bridge.settings import Settings
 from bridge.store.servers import save_server_settings
 from bridge.whmcs.tables import servers
 from tests.factories.whmcs import make_server
-from tests.fakes import free_port, serve
+from tests.fakes import Switchboard, free_port
 from tests.fakes.fusionpbx import FakeFusionPbx
 
 
@@ -73,11 +73,15 @@ KEY = Secret(base64.urlsafe_b64encode(b"h" * 32).decode())
 
 class TestPbxHealth:
     def test_each_configured_pbx_is_reported(
-        self, settings: Settings, database: BoundDatabase, conn: Connection
+        self,
+        settings: Settings,
+        database: BoundDatabase,
+        conn: Connection,
+        switchboard: Switchboard,
     ) -> None:
         """With ?pbx=1 each VoIP server is asked over HTTP; a down one makes the answer 503."""
         fake = FakeFusionPbx()
-        with serve(fake.app) as served:
+        with switchboard.plug(fake.app) as served:
             up = make_server(conn, module="fusionpbx", hostname=served.host)
             conn.execute(
                 servers.update().where(servers.c.id == up).values(port=served.port, secure="")
