@@ -1,8 +1,8 @@
 """``bridge demo``: a WHMCS in a SQLite file, filled with a realistic VoIP customer base.
 
-The demo database holds the WHMCS tables from ``bridge/whmcs/schema/whmcs.sql`` (translated for SQLite),
-the bridge's own migrated tables, and the data below: clients with credit and unpaid invoices,
-FusionPBX, Vodia and LesNet products and services in the documented assignment formats
+The demo database holds the WHMCS tables from ``bridge/whmcs/schema/whmcs.sql`` (translated for
+SQLite), the bridge's own migrated tables, and the data below: clients with credit and unpaid
+invoices, FusionPBX, Vodia and LesNet products and services in the documented assignment formats
 (DESIGN.md §4), the client custom fields the billing jobs read, and the two alert templates.
 
 To grow the demo, add a ``_seed_*`` step to :data:`SEED_STEPS`; each receives the connection and

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from bridge.gc_pause import collector_paused
 from bridge.modules.fusionpbx_csv import FusionPbxCsvReader
 from bridge.rating import (
     Direction,
@@ -66,9 +67,11 @@ def rate_files(tariff_path: Path, package_path: Path, cdr_path: Path, *, zone: Z
     plan = RatePlan(package=package_file.package, tariff=tariff, special=package_file.special)
     # The whole file is one billing period: from the first call's day to the last's, PBX time.
     days = sorted(cdr.start.astimezone(zone).date() for cdr in records) or [date.today()]
+    with collector_paused():
+        result = rate_calls(records, plan)
     return Preview(
         plan=plan,
-        result=rate_calls(records, plan),
+        result=result,
         period_start=days[0],
         period_end=days[-1],
         b_legs_skipped=cdrs.b_legs,

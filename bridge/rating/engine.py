@@ -25,9 +25,7 @@ charged 0.275/min for 96 s: ``0.275 x 96 / 60 = 0.440000``.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import cache, partial
 from operator import attrgetter
@@ -60,7 +58,8 @@ Lookup = Callable[[str], RateEntry | None]
 _Fields = tuple[Cdr, Status, CallType, str, RateEntry | None, int, int, Decimal, str | None]
 
 # A NamedTuple's own __new__ is a Python function; building the tuple directly skips that frame,
-# a tenth of the per-call budget. The field tuple is typed, so mypy still checks every field.
+# a tenth of the per-call budget. Only _unbilled and _billed below build results with it, and the
+# field tuple is typed, so mypy still checks every field.
 _new_call = cast(Callable[[_Fields], RatedCall], partial(tuple.__new__, RatedCall))
 
 _INBOUND = Direction.INBOUND
@@ -87,33 +86,28 @@ def rate_calls(cdrs: Iterable[Cdr], plan: RatePlan, *, free_seconds_used: int = 
     require_whole_number(free_seconds_used, "free seconds used", minimum=0)
     rate_one = make_rater(plan)
     allowance = plan.package.free_minutes * 60
-    with _collector_paused():
-        # Timsort makes this one pass when the PBX already delivered the CDRs in start order.
-        calls = list(map(rate_one, sorted(cdrs, key=_start_of)))
-        used = _allocate_free_seconds(calls, allowance, free_seconds_used)
-        return RatingResult(tuple(calls), allowance, used)
+    # Timsort makes this one pass when the PBX already delivered the CDRs in start order.
+    calls = list(map(rate_one, sorted(cdrs, key=_start_of)))
+    used = _allocate_free_seconds(calls, allowance, free_seconds_used)
+    return RatingResult(tuple(calls), allowance, used)
 
 
 _start_of = attrgetter("start")
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a batch builds its results.
+def _unbilled(
+    cdr: Cdr, status: Status, number: str, matched_filter: str | None = None
+) -> RatedCall:
+    """Return a call that rating decided not to bill (unanswered, filtered, local, no rate...)."""
+    return _new_call((cdr, status, _STANDARD, number, None, 0, 0, ZERO, matched_filter))
 
-    A batch allocates one result per CDR and creates no reference cycles, yet each allocation
-    counts toward the collector's thresholds, and its full passes re-walk every live CDR and
-    result: measured at up to half of a million-call run (bench/rating.py). Reference counting
-    still frees memory as usual; the collector resumes, as it was, when the batch ends.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+
+def _billed(cdr: Cdr, calltype: CallType, number: str, entry: RateEntry) -> RatedCall:
+    """Return a call billed at ``entry``: its increment-rounded seconds and their cost."""
+    billed = entry.increment.bill(cdr.billsec)
+    return _new_call(
+        (cdr, _BILLED, calltype, number, entry, billed, 0, entry.price.cost(billed), None)
+    )
 
 
 def _allocate_free_seconds(calls: list[RatedCall], allowance: int, used: int) -> int:
@@ -150,7 +144,6 @@ def make_rater(plan: RatePlan) -> Callable[[Cdr], RatedCall]:
     outbound = _outbound_lookup(package, plan.tariff)
     inbound = _inbound_lookup(package, plan.inbound_tariff)
     bill_inbound = package.bill_inbound
-    new = _new_call
 
     def rate(cdr: Cdr) -> RatedCall:
         """Rate one CDR (free minutes are given out afterwards, over the whole batch)."""
@@ -160,38 +153,29 @@ def make_rater(plan: RatePlan) -> Callable[[Cdr], RatedCall]:
         # Steps 1-5 and special rules see the number as the PBX wrote it (no + or spaces); only
         # calls that reach step 6 pay for normalisation. Most numbers are bare digits already.
         as_written = raw if raw.isdigit() else raw.replace("+", "").replace(" ", "")
-        billsec = cdr.billsec
-        if billsec == 0:
-            return new((cdr, _UNANSWERED, _STANDARD, as_written, None, 0, 0, ZERO, None))
+        if cdr.billsec == 0:
+            return _unbilled(cdr, _UNANSWERED, as_written)
         # Suppress and exclude lists are checked in one pass; the exclude verdict is used only
         # after special rules, which bypass it.
         hit = screen(as_written, direction) if screen is not None else None
         if hit is not None and hit[0] is _SUPPRESSED:
-            return new((cdr, _SUPPRESSED, _STANDARD, as_written, None, 0, 0, ZERO, hit[1]))
+            return _unbilled(cdr, _SUPPRESSED, as_written, hit[1])
         if special is not None:
             rule = special.first_match(as_written, direction)
             if rule is None:
-                return new((cdr, _NO_SPECIAL_MATCH, _STANDARD, as_written, None, 0, 0, ZERO, None))
-            entry = special_entries[rule.id, is_inbound]
-            billed = entry.increment.bill(billsec)
-            cost = entry.price.cost(billed)
-            return new((cdr, _BILLED, _SPECIAL, as_written, entry, billed, 0, cost, None))
+                return _unbilled(cdr, _NO_SPECIAL_MATCH, as_written)
+            return _billed(cdr, _SPECIAL, as_written, special_entries[rule.id, is_inbound])
         if hit is not None:
-            return new((cdr, _EXCLUDED, _STANDARD, as_written, None, 0, 0, ZERO, hit[1]))
+            return _unbilled(cdr, _EXCLUDED, as_written, hit[1])
         if direction is _LOCAL:
-            return new((cdr, _LOCAL_STATUS, _STANDARD, as_written, None, 0, 0, ZERO, None))
+            return _unbilled(cdr, _LOCAL_STATUS, as_written)
         if is_inbound and not bill_inbound:
-            return new((cdr, _INBOUND_NOT_BILLED, _STANDARD, as_written, None, 0, 0, ZERO, None))
+            return _unbilled(cdr, _INBOUND_NOT_BILLED, as_written)
         number = normalise(raw, as_written)
         found = inbound(number) if is_inbound else outbound(number)
         if found is None:
-            return new((cdr, _NO_RATE, _STANDARD, number, None, 0, 0, ZERO, None))
-        # Increment.bill, inlined for the billed path (the most frequent); the property test
-        # "cost never decreases as billsec grows" and the worked examples cover both forms.
-        init, inc = found.increment.init, found.increment.inc
-        billed = init if billsec <= init else init + -((init - billsec) // inc) * inc
-        cost = found.price.cost(billed)
-        return new((cdr, _BILLED, _STANDARD, number, found, billed, 0, cost, None))
+            return _unbilled(cdr, _NO_RATE, number)
+        return _billed(cdr, _STANDARD, number, found)
 
     return rate
 
@@ -209,10 +193,8 @@ def _tariff_lookup(
     ``custom`` rates, when given, are probed first: any custom prefix of the number wins over
     every tariff prefix, however long.
     """
-    rows = tariff.index.mapping.get
-    lengths = tariff.index.lengths
-    custom_get = custom.mapping.get if custom is not None else _no_rate
-    custom_lengths = custom.lengths if custom is not None else ()
+    longest_row = tariff.index.longest
+    longest_custom = custom.longest if custom is not None else _no_rate
     factor = markup_factor(package.markup_percent)
     own = package.increment_for(inbound)
     own_source = f"package {'inbound' if inbound else 'outbound'}"
@@ -233,26 +215,18 @@ def _tariff_lookup(
             markup_percent=package.markup_percent,
         )
 
-    # PrefixIndex.longest, inlined for custom rates and tariff alike: this runs once per billed
-    # call, and the calls and attribute lookups saved are a tenth of the per-call budget.
     def lookup(number: str) -> RateEntry | None:
         """Return the priced entry for the longest custom or tariff prefix of ``number``."""
-        size = len(number)
-        for length in custom_lengths:
-            if length <= size:
-                found = custom_get(number[:length])
-                if found is not None:
-                    return found
-        for length in lengths:
-            if length <= size:
-                prefix = number[:length]
-                row = rows(prefix)
-                if row is not None:
-                    entry = entries.get(prefix)
-                    if entry is None:
-                        entry = entries[prefix] = price(row)
-                    return entry
-        return None
+        found = longest_custom(number)
+        if found is not None:
+            return found
+        row = longest_row(number)
+        if row is None:
+            return None
+        entry = entries.get(row.prefix)
+        if entry is None:
+            entry = entries[row.prefix] = price(row)
+        return entry
 
     return lookup
 

@@ -4,8 +4,8 @@
 database: it reflects every table and column declared in :mod:`bridge.whmcs.tables` and lists what
 is missing, all at once, so an operator fixes everything in one pass.
 
-:func:`create_whmcs_schema` loads ``bridge/whmcs/schema/whmcs.sql`` (MySQL DDL as WHMCS creates it) into
-an *empty* database, translating it for SQLite when needed. It refuses to touch a database that
+:func:`create_whmcs_schema` loads ``bridge/whmcs/schema/whmcs.sql`` (MySQL DDL as WHMCS creates it)
+into an *empty* database, translating it for SQLite when needed. It refuses to touch a database that
 already has WHMCS tables, so it can never damage a production install.
 """
 

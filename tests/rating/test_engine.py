@@ -517,7 +517,7 @@ class TestResult:
         assert len(result.shown()) == 4
 
     def test_batch_leaves_the_garbage_collector_as_it_found_it(self) -> None:
-        """Rating pauses the cyclic collector only for the batch and restores its state."""
+        """Rating never changes the cyclic collector's state: that is for its callers to do."""
         import gc
 
         assert gc.isenabled()
