@@ -21,7 +21,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import create_engine, inspect
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError
 
 from bridge.demo_rating import seed_calls, seed_rating
@@ -89,8 +89,8 @@ class DemoClientLine:
     services: tuple[str, ...]
 
 
-def build_demo_database(path: Path, *, today: date) -> Engine:
-    """(Re)create the demo SQLite database at ``path`` and return an engine on it."""
+def build_demo_database(path: Path, *, today: date) -> URL:
+    """(Re)create the demo SQLite database at ``path`` and return its URL."""
     if path.exists():
         _refuse_foreign_file(path)
     # Built beside the target and renamed into place, so a failed build never leaves a half-made
@@ -109,7 +109,7 @@ def build_demo_database(path: Path, *, today: date) -> Engine:
     finally:
         engine.dispose()
     building.replace(path)
-    return create_engine(f"sqlite:///{path}")
+    return make_url(f"sqlite:///{path}")
 
 
 def summarize_demo(conn: Connection) -> list[DemoClientLine]:

@@ -73,9 +73,15 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
         )
     path = Path(args.db)
     today = whmcs_today(utc_now(), settings.timezone)
-    engine = build_demo_database(path, today=today)
+    listen = _parse_listen_arg(args.listen) if args.listen else settings.listen
+    settings = dataclasses.replace(
+        settings,
+        database_url=build_demo_database(path, today=today),
+        database_configured=True,
+        listen=listen,
+    )
     console = Console()
-    with engine.connect() as conn:
+    with open_database(settings) as database, database.transaction() as conn:
         console.print(render_summary(summarize_demo(conn)))
         console.print(
             "\nUsage the stored demo calls would add to the next invoices (nothing is billed):"
@@ -84,10 +90,6 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     console.print(f"Demo WHMCS database: {path.resolve()}")
     if args.no_serve:
         return 0
-    listen = _parse_listen_arg(args.listen) if args.listen else settings.listen
-    settings = dataclasses.replace(
-        settings, database_url=engine.url, database_configured=True, listen=listen
-    )
     base = f"http://{settings.listen}"
     console.print(f"Serving the bridge on {base}  (Ctrl-C to stop)")
     console.print(f"  health:        {base}/healthz")
@@ -95,7 +97,8 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
         console.print("  module calls:  disabled until BRIDGE_SECRET is set (see .env.example)")
     else:
         console.print(f"  module calls:  POST {base}/v1/whmcs/{{module}}/{{action}} (signed)")
-    _serve(settings, EngineDatabase(engine))
+    with open_database(settings) as database:
+        _serve(settings, database)
     return 0
 
 
