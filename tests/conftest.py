@@ -33,6 +33,9 @@ from bridge.store.migrate import upgrade_database
 from bridge.whmcs.schema import create_whmcs_schema
 from tests.fakes import Switchboard, serve
 
+# The FusionPBX-side scripts under PHP, for tests/fusionpbx_api and the FusionPBX adapter tests.
+pytest_plugins = ("tests.fusionpbx_api.fixtures",)
+
 DEFAULT_TEST_DATABASE_URL = "mysql+pymysql://root@127.0.0.1:3306/bridge_test"
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 # One suffix per test process: a run (or an xdist worker) names every database, role and login it

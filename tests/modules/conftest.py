@@ -1,19 +1,14 @@
 """PostgreSQL fixtures: a throwaway database holding FusionPBX's ``v_xml_cdr``, on a real server.
 
-The server is the one ``BRIDGE_TEST_POSTGRES_URL`` names (a libpq conninfo or ``postgresql://``
-URL of a login that may create databases and roles; default: ``postgres`` on 127.0.0.1:5432 with
-trust auth, as on these machines). Once per run the fixture creates ``bridge_test_fusionpbx``
-(loaded with ``tests/schema/fusionpbx_v_xml_cdr.sql``), an empty ``bridge_test_fusionpbx_empty``
-and a login without ``SELECT`` on ``v_xml_cdr``, and drops them all at the end (names get the
-run's suffix, so concurrent runs stay apart). Each test starts with an empty ``v_xml_cdr``.
-
-When PostgreSQL cannot be reached the run stops with a message saying how to start it: the
-database tests are never skipped.
+The server is the one :mod:`tests.postgres` reaches. Once per run the fixture creates
+``bridge_test_fusionpbx`` (loaded with ``tests/schema/fusionpbx_v_xml_cdr.sql``), an empty
+``bridge_test_fusionpbx_empty`` and a login without ``SELECT`` on ``v_xml_cdr``, and drops them
+all at the end (names get the run's suffix, so concurrent runs stay apart). Each test starts with
+an empty ``v_xml_cdr``. When PostgreSQL cannot be reached the run stops saying how to start it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,15 +19,9 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from tests.conftest import RUN_SUFFIX
+from tests.postgres import admin_conninfo, connect_admin
 
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SCHEMA = Path(__file__).resolve().parents[1] / "schema" / "fusionpbx_v_xml_cdr.sql"
-START_POSTGRES = (
-    "Start it with\n"
-    "  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"
-    "(or run the suite through `scripts/test`), or point BRIDGE_TEST_POSTGRES_URL at a "
-    "PostgreSQL server where you may create databases."
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,29 +50,9 @@ class FusionPbxDatabase:
             conn.execute("TRUNCATE v_xml_cdr")
 
 
-def _admin_conninfo() -> str:
-    return os.environ.get("BRIDGE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-
-
-def _connect_admin(conninfo: str) -> psycopg.Connection[tuple[object, ...]]:
-    try:
-        return psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.exit(
-            f"PostgreSQL is not reachable at {_shown(conninfo)}: {exc}\n{START_POSTGRES}",
-            returncode=1,
-        )
-
-
-def _shown(conninfo: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(conninfo)
-    params.pop("password", None)
-    return make_conninfo("", **params)
-
-
 @pytest.fixture(scope="session", name="fusionpbx_database")
 def _fusionpbx_database() -> Iterator[FusionPbxDatabase]:
-    admin = _admin_conninfo()
+    admin = admin_conninfo()
     suffix = f"_{RUN_SUFFIX}"
     name = f"bridge_test_fusionpbx{suffix}"
     empty = f"bridge_test_fusionpbx_empty{suffix}"
@@ -96,7 +65,7 @@ def _fusionpbx_database() -> Iterator[FusionPbxDatabase]:
             )
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
-    with _connect_admin(admin) as conn:
+    with connect_admin(admin) as conn:
         drop_all(conn)
         for database in (name, empty):
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
@@ -113,7 +82,7 @@ def _fusionpbx_database() -> Iterator[FusionPbxDatabase]:
             no_grant_dsn=make_conninfo(admin, dbname=name, user=role, password="no-grant-pw"),
         )
     finally:
-        with _connect_admin(admin) as conn:
+        with connect_admin(admin) as conn:
             drop_all(conn)
 
 
