@@ -1,11 +1,19 @@
-"""The FusionPBX adapter against a fake FusionPBX host over real HTTP: scripts, export, failures."""
+"""The FusionPBX adapter over real HTTP against both FusionPBX hosts: the fake and our PHP scripts.
+
+Tests taking ``backend``/``adapter`` run twice: against the in-memory fake
+(:mod:`tests.fakes.fusionpbx`) and against the bridge's FusionPBX-side scripts served by PHP's
+built-in server on FusionPBX's tables in PostgreSQL (:mod:`tests.modules.fusionpbx_backends`), so
+the scripts are proven to speak the adapter's contract. Tests taking ``fake``/``fake_adapter``
+use the fake's failure switches (timeouts, 500s, garbage, careless scripts) and run on it alone.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -26,6 +34,8 @@ from bridge.modules.http import PbxHttp
 from bridge.rating.models import Direction
 from tests.fakes import Served, Switchboard, free_port, serve
 from tests.fakes.fusionpbx import DENIED, GRANTED, FakeFusionPbx
+from tests.fusionpbx_api.harness import PhpFusionPbx
+from tests.modules.fusionpbx_backends import FakeBackend, FusionPbxBackend, PhpBackend
 
 TENANT = "acme.pbx.example.com"
 OTHER = "other.pbx.example.com"
@@ -35,7 +45,15 @@ MARCH_8 = TimeWindow(datetime(2026, 3, 8, tzinfo=UTC), datetime(2026, 3, 9, tzin
 TORONTO = ZoneInfo("America/Toronto")
 
 
-def _server(port: int, fake: FakeFusionPbx, *, password: str | None = None) -> PbxServer:
+class _Credentials(Protocol):
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def password(self) -> str: ...
+
+
+def _server(port: int, fake: _Credentials, *, password: str | None = None) -> PbxServer:
     return PbxServer(
         id=7,
         name="FusionPBX Toronto",
@@ -49,10 +67,23 @@ def _server(port: int, fake: FakeFusionPbx, *, password: str | None = None) -> P
     )
 
 
-def _adapter(server: PbxServer, **options: int) -> FusionPbxAdapter:
-    # A short read timeout lets the "slow" switch stand for a PBX that never answers.
-    http = PbxHttp(server, timeout=httpx.Timeout(5.0, read=0.5))
+def _adapter(
+    server: PbxServer,
+    *,
+    backend: FusionPbxBackend | None = None,
+    **options: int,
+) -> FusionPbxAdapter:
+    # A short read timeout lets the fake's "slow" switch stand for a PBX that never answers.
+    read = 0.5 if backend is None else backend.read_timeout
+    transport = None if backend is None else backend.transport
+    http = PbxHttp(server, timeout=httpx.Timeout(5.0, read=read), transport=transport)
     return FusionPbxAdapter(server, http=http, **options)
+
+
+def _backend_adapter(
+    backend: FusionPbxBackend, *, password: str | None = None, **options: int
+) -> FusionPbxAdapter:
+    return _adapter(_server(backend.port, backend, password=password), backend=backend, **options)
 
 
 def _cdr(uuid: str, start: str, **values: Any) -> dict[str, Any]:
@@ -86,17 +117,37 @@ def _served(fake: FakeFusionPbx, switchboard: Switchboard) -> Iterator[Served]:
         yield served
 
 
-@pytest.fixture(name="adapter")
-def _adapter_fixture(served: Served, fake: FakeFusionPbx) -> Iterator[FusionPbxAdapter]:
+@pytest.fixture(name="fake_adapter")
+def _fake_adapter(served: Served, fake: FakeFusionPbx) -> Iterator[FusionPbxAdapter]:
     adapter = _adapter(_server(served.port, fake))
     yield adapter
     adapter.close()
 
 
-def _enabled(fake: FakeFusionPbx, domain: str = TENANT) -> dict[str, bool]:
-    states = {f"extension {ext}": on for (dom, ext), on in fake.extensions.items() if dom == domain}
-    states[f"gateway {domain}"] = fake.gateways[(domain, domain)]
-    return states
+@pytest.fixture(name="backend", params=["fake", "php"])
+def _backend(request: pytest.FixtureRequest) -> Iterator[FusionPbxBackend]:
+    backend: FusionPbxBackend
+    if request.param == "fake":
+        fake = FakeFusionPbx()
+        switchboard: Switchboard = request.getfixturevalue("switchboard")
+        with switchboard.plug(fake.app) as served:
+            backend = FakeBackend(fake, served)
+            backend.add_tenant(TENANT, EXTENSIONS)
+            backend.add_tenant(OTHER, ("3001",))
+            yield backend
+    else:
+        pbx: PhpFusionPbx = request.getfixturevalue("fusionpbx_api")
+        backend = PhpBackend(pbx)
+        backend.add_tenant(TENANT, EXTENSIONS)
+        backend.add_tenant(OTHER, ("3001",))
+        yield backend
+
+
+@pytest.fixture(name="adapter")
+def _adapter_fixture(backend: FusionPbxBackend) -> Iterator[FusionPbxAdapter]:
+    adapter = _backend_adapter(backend)
+    yield adapter
+    adapter.close()
 
 
 class TestConnection:
@@ -108,10 +159,10 @@ class TestConnection:
         assert check.message == f"Connection successful. {GRANTED}"
 
     def test_whitelist_refusal_is_shown_verbatim_with_a_hint(
-        self, adapter: FusionPbxAdapter, fake: FakeFusionPbx
+        self, adapter: FusionPbxAdapter, backend: FusionPbxBackend
     ) -> None:
         """A host missing from the whitelist sees the PBX's refusal and what file to edit."""
-        fake.whitelisted = False
+        backend.deny_this_host()
 
         check = adapter.test_connection()
 
@@ -139,29 +190,31 @@ class TestConnection:
         ],
     )
     def test_broken_answers_fail_the_check_with_a_reason(
-        self, adapter: FusionPbxAdapter, fake: FakeFusionPbx, failure: Any, expected: str
+        self, fake_adapter: FusionPbxAdapter, fake: FakeFusionPbx, failure: Any, expected: str
     ) -> None:
         """Timeouts, 500s, non-JSON and cut-off bodies each fail the check with their reason."""
         fake.failure = failure
 
-        check = adapter.test_connection()
+        check = fake_adapter.test_connection()
 
         assert not check.ok
         assert expected in check.message
 
 
 class TestHealth:
-    def test_answering_pbx_is_healthy_with_a_latency(self, adapter: FusionPbxAdapter) -> None:
+    def test_answering_pbx_is_healthy_with_a_latency(
+        self, adapter: FusionPbxAdapter, backend: FusionPbxBackend
+    ) -> None:
         """A PBX whose status script answers is healthy, with the time the call took."""
         health = adapter.health()
 
         assert health.ok
         assert health.latency_ms > 0
-        assert health.message == "FusionPBX 5.3.2 online"
+        assert health.message == backend.status_message
 
-    def test_wrong_credentials_are_unhealthy(self, served: Served, fake: FakeFusionPbx) -> None:
+    def test_wrong_credentials_are_unhealthy(self, backend: FusionPbxBackend) -> None:
         """Credentials the status script refuses make the PBX unhealthy, with its message."""
-        adapter = _adapter(_server(served.port, fake, password="not-the-password"))
+        adapter = _backend_adapter(backend, password="not-the-password")
 
         health = adapter.health()
         adapter.close()
@@ -170,27 +223,27 @@ class TestHealth:
         assert "Authentication failed" in health.message
 
     def test_failing_pbx_is_unhealthy_without_raising(
-        self, adapter: FusionPbxAdapter, fake: FakeFusionPbx
+        self, fake_adapter: FusionPbxAdapter, fake: FakeFusionPbx
     ) -> None:
         """A status script that errors makes health report the failure instead of raising."""
         fake.failure = "error_500"
 
-        health = adapter.health()
+        health = fake_adapter.health()
 
         assert (health.ok, "500" in health.message) == (False, True)
 
 
 class TestCheckRegistration:
     def test_registered_and_unregistered_extensions(
-        self, adapter: FusionPbxAdapter, fake: FakeFusionPbx
+        self, adapter: FusionPbxAdapter, backend: FusionPbxBackend
     ) -> None:
         """An extension is registered only when the PBX has a device for it in that tenant."""
-        fake.registered.add((TENANT, "2112"))
+        backend.register(TENANT, "2112")
 
         assert adapter.check_registration("2112", TENANT)
         assert not adapter.check_registration("2113", TENANT)
         assert not adapter.check_registration("2112", OTHER)
-        assert fake.requests[0].form["tenant_domain"] == TENANT
+        assert backend.requests[0].form["tenant_domain"] == TENANT
 
     def test_http_401_is_a_rejection(self, served: Served, fake: FakeFusionPbx) -> None:
         """A 401 answer to wrong credentials is a permanent rejection naming the status."""
@@ -204,22 +257,22 @@ class TestCheckRegistration:
 
 class TestSuspend:
     def test_suspend_disables_extensions_and_gateway(
-        self, adapter: FusionPbxAdapter, fake: FakeFusionPbx
+        self, adapter: FusionPbxAdapter, backend: FusionPbxBackend
     ) -> None:
         """Suspending disables each extension and the tenant's gateway, and lists them."""
         result = adapter.suspend(SERVICE)
 
-        assert set(_enabled(fake).values()) == {False}
+        assert set(backend.states(TENANT).values()) == {False}
         assert result.changed == (
             f"extension 2112@{TENANT}",
             f"extension 2113@{TENANT}",
             f"gateway {TENANT}",
         )
-        assert fake.extensions[(OTHER, "3001")] is True
-        assert fake.requests[0].form["action"] == "disable"
+        assert backend.states(OTHER) == {"extension 3001": True, f"gateway {OTHER}": True}
+        assert backend.requests[0].form["action"] == "disable"
 
     def test_suspending_twice_succeeds_and_changes_nothing(
-        self, adapter: FusionPbxAdapter, fake: FakeFusionPbx
+        self, adapter: FusionPbxAdapter
     ) -> None:
         """A repeated suspend (WHMCS retries) succeeds and reports nothing changed."""
         adapter.suspend(SERVICE)
@@ -230,14 +283,14 @@ class TestSuspend:
         assert "already disabled" in again.message
 
     def test_unsuspend_enables_them_again(
-        self, adapter: FusionPbxAdapter, fake: FakeFusionPbx
+        self, adapter: FusionPbxAdapter, backend: FusionPbxBackend
     ) -> None:
         """Unsuspending re-enables what suspend disabled."""
         adapter.suspend(SERVICE)
 
         result = adapter.unsuspend(SERVICE)
 
-        assert set(_enabled(fake).values()) == {True}
+        assert set(backend.states(TENANT).values()) == {True}
         assert len(result.changed) == 3
 
     def test_missing_extension_is_rejected_with_the_pbx_message(
@@ -252,9 +305,9 @@ class TestSuspend:
         assert f"Extension 2199 not found in domain {TENANT}" in caught.value.message
         assert f"(already disabled: extension 2112@{TENANT})" in caught.value.message
 
-    def test_wrong_credentials_are_rejected(self, served: Served, fake: FakeFusionPbx) -> None:
+    def test_wrong_credentials_are_rejected(self, backend: FusionPbxBackend) -> None:
         """A script that refuses the credentials makes suspend fail with its message."""
-        adapter = _adapter(_server(served.port, fake, password="not-the-password"))
+        adapter = _backend_adapter(backend, password="not-the-password")
 
         with pytest.raises(ProviderRejected, match="Authentication failed"):
             adapter.suspend(SERVICE)
@@ -271,7 +324,7 @@ class TestSuspend:
     )
     def test_broken_answers_raise_the_right_error(
         self,
-        adapter: FusionPbxAdapter,
+        fake_adapter: FusionPbxAdapter,
         fake: FakeFusionPbx,
         failure: Any,
         error: type[ProviderError],
@@ -280,47 +333,47 @@ class TestSuspend:
         fake.failure = failure
 
         with pytest.raises(error) as caught:
-            adapter.suspend(SERVICE)
+            fake_adapter.suspend(SERVICE)
 
         assert type(caught.value) is error
         assert caught.value.message.startswith(f"extension 2112@{TENANT} was not disabled: ")
 
-    def test_another_module_assignment_is_refused(self, adapter: FusionPbxAdapter) -> None:
+    def test_another_module_assignment_is_refused(self, fake_adapter: FusionPbxAdapter) -> None:
         """A Vodia assignment on a FusionPBX server is an assignment error, not a PBX call."""
         vodia = VodiaAssignment(TENANT, ("5192229000",), "8300")
 
         with pytest.raises(InvalidAssignment, match="FusionPBX server"):
-            adapter.suspend(vodia)
+            fake_adapter.suspend(vodia)
 
 
 class TestCreateAndTerminate:
-    def test_create_enables_a_disabled_tenant(self) -> None:
+    def test_create_enables_a_disabled_tenant(
+        self, adapter: FusionPbxAdapter, backend: FusionPbxBackend
+    ) -> None:
         """Create enables extensions and gateway that exist on the PBX but are disabled."""
-        fake = FakeFusionPbx()
-        fake.add_tenant(TENANT, EXTENSIONS, enabled=False)
-        with serve(fake.app) as own:
-            adapter = _adapter(_server(own.port, fake))
-            result = adapter.create(SERVICE)
-            adapter.close()
+        backend.add_tenant(TENANT, EXTENSIONS, enabled=False)
 
-        assert set(_enabled(fake).values()) == {True}
+        result = adapter.create(SERVICE)
+
+        assert set(backend.states(TENANT).values()) == {True}
         assert len(result.changed) == 3
 
     def test_terminate_disables_and_keeps_data(
-        self, adapter: FusionPbxAdapter, fake: FakeFusionPbx
+        self, adapter: FusionPbxAdapter, backend: FusionPbxBackend
     ) -> None:
         """Terminate disables the service and says its data stays on the PBX."""
         result = adapter.terminate(SERVICE)
 
-        assert set(_enabled(fake).values()) == {False}
+        assert set(backend.states(TENANT).values()) == {False}
         assert "kept on the PBX" in result.message
-        assert (TENANT, "2112") in fake.extensions
+        assert backend.extension_exists(TENANT, "2112")
 
 
 class TestExportCdrs:
-    def test_rows_map_to_cdrs(self, adapter: FusionPbxAdapter, fake: FakeFusionPbx) -> None:
+    def test_rows_map_to_cdrs(self, adapter: FusionPbxAdapter, backend: FusionPbxBackend) -> None:
         """Outbound rates on destination_number, inbound on caller_destination, times in UTC."""
-        fake.cdrs = [
+        backend.set_cdrs(
+            [
             _cdr("u1", "2026-03-08 10:15:02-05", billsec="95.2"),
             _cdr(
                 "u2",
@@ -331,11 +384,16 @@ class TestExportCdrs:
                 destination_number="2112",
             ),
             _cdr("u2-b", "2026-03-08 11:00:01-05", leg="b", direction=""),
-        ]
+            ]
+        )
 
         out, inbound, b_leg = adapter.fetch_cdrs(SERVICE, MARCH_8)
 
-        assert (out.uuid, out.direction, out.billsec) == ("u1", Direction.OUTBOUND, 96)
+        assert (backend.label(out.uuid), out.direction, out.billsec) == (
+            "u1",
+            Direction.OUTBOUND,
+            96,
+        )
         assert out.call.rated_number == "4165550100"
         assert out.start == datetime(2026, 3, 8, 15, 15, 2, tzinfo=UTC)
         assert (inbound.direction, inbound.call.rated_number) == (
@@ -343,32 +401,32 @@ class TestExportCdrs:
             "5192229000",
         )
         assert (b_leg.leg, b_leg.direction) == ("b", Direction.LOCAL)
-        assert fake.requests[0].form["domain"] == TENANT
+        assert backend.requests[0].form["domain"] == TENANT
 
     def test_naive_stamps_are_read_in_the_pbx_timezone(
-        self, adapter: FusionPbxAdapter, fake: FakeFusionPbx
+        self, fake_adapter: FusionPbxAdapter, fake: FakeFusionPbx
     ) -> None:
         """A stamp without an offset is the PBX's local time, on both sides of a DST change."""
         fake.timezone = TORONTO
         fake.cdrs = [_cdr("u1", "2026-03-08 01:30:00"), _cdr("u2", "2026-03-08 03:30:00")]
 
-        before, after = adapter.fetch_cdrs(None, MARCH_8)
+        before, after = fake_adapter.fetch_cdrs(None, MARCH_8)
 
         assert before.start == datetime(2026, 3, 8, 6, 30, tzinfo=UTC)
         assert after.start == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
 
-    def test_pages_bring_every_call_once_in_order(
-        self, served: Served, fake: FakeFusionPbx
-    ) -> None:
+    def test_pages_bring_every_call_once_in_order(self, backend: FusionPbxBackend) -> None:
         """Ten calls in pages of three arrive once each, in start order, in four requests."""
-        fake.cdrs = [_cdr(f"u{n:02}", f"2026-03-08 12:00:{n // 2:02}+00") for n in range(10)]
-        adapter = _adapter(_server(served.port, fake), export_page_size=3)
+        backend.set_cdrs(
+            [_cdr(f"u{n:02}", f"2026-03-08 12:00:{n // 2:02}+00") for n in range(10)]
+        )
+        adapter = _backend_adapter(backend, export_page_size=3)
 
-        uuids = [cdr.uuid for cdr in adapter.fetch_cdrs(SERVICE, MARCH_8)]
+        uuids = [backend.label(cdr.uuid) for cdr in adapter.fetch_cdrs(SERVICE, MARCH_8)]
         adapter.close()
 
         assert uuids == [f"u{n:02}" for n in range(10)]
-        assert len(fake.requests) == 4
+        assert len(backend.requests) == 4
 
     def test_a_call_repeated_across_pages_is_yielded_once(
         self, served: Served, fake: FakeFusionPbx
@@ -396,7 +454,7 @@ class TestExportCdrs:
         adapter.close()
 
     def test_window_edges_and_other_tenants_are_dropped(
-        self, adapter: FusionPbxAdapter, fake: FakeFusionPbx
+        self, fake_adapter: FusionPbxAdapter, fake: FakeFusionPbx
     ) -> None:
         """Calls at the window's start count, calls at its end or of other tenants do not."""
         fake.sloppy_filters = True
@@ -411,27 +469,47 @@ class TestExportCdrs:
             _cdr("at-end", "2026-03-08 11:00:00+00"),
         ]
 
-        uuids = [cdr.uuid for cdr in adapter.fetch_cdrs(SERVICE, window)]
+        uuids = [cdr.uuid for cdr in fake_adapter.fetch_cdrs(SERVICE, window)]
 
         assert uuids == ["first", "last"]
 
-    def test_refusal_is_shown_with_the_pbx_message(
-        self, served: Served, fake: FakeFusionPbx
+    def test_the_export_serves_the_window_and_tenant_only(
+        self, adapter: FusionPbxAdapter, backend: FusionPbxBackend
     ) -> None:
+        """The PBX side filters: [start, end) to the microsecond, and the tenant's calls only."""
+        window = TimeWindow(
+            datetime(2026, 3, 8, 10, tzinfo=UTC), datetime(2026, 3, 8, 11, tzinfo=UTC)
+        )
+        backend.set_cdrs(
+            [
+                _cdr("before", "2026-03-08 09:59:59.999999+00"),
+                _cdr("first", "2026-03-08 05:00:00-05"),
+                _cdr("other-tenant", "2026-03-08 10:30:00+00", domain_name=OTHER),
+                _cdr("last", "2026-03-08 10:59:59.999999+00"),
+                _cdr("at-end", "2026-03-08 11:00:00+00"),
+            ]
+        )
+
+        uuids = [backend.label(cdr.uuid) for cdr in adapter.fetch_cdrs(SERVICE, window)]
+
+        assert uuids == ["first", "last"]
+
+    def test_refusal_is_shown_with_the_pbx_message(self, backend: FusionPbxBackend) -> None:
         """An export refused with success 0 fails with the script's message."""
-        adapter = _adapter(_server(served.port, fake, password="not-the-password"))
+        adapter = _backend_adapter(backend, password="not-the-password")
 
         with pytest.raises(ProviderRejected, match="Authentication failed"):
             list(adapter.fetch_cdrs(SERVICE, MARCH_8))
         adapter.close()
 
     def test_unreadable_row_is_rejected_naming_it(
-        self, adapter: FusionPbxAdapter, fake: FakeFusionPbx
+        self, adapter: FusionPbxAdapter, backend: FusionPbxBackend
     ) -> None:
         """A row with a negative billsec stops the fetch with the row and the reason."""
-        fake.cdrs = [_cdr("bad-row", "2026-03-08 10:00:00+00", billsec="-3")]
+        backend.set_cdrs([_cdr("bad-row", "2026-03-08 10:00:00+00", billsec="-3")])
+        stored = re.escape(backend.uuid("bad-row"))
 
-        with pytest.raises(ProviderRejected, match=r"bad-row.*billsec '-3'"):
+        with pytest.raises(ProviderRejected, match=rf"{stored}.*billsec '-3'"):
             list(adapter.fetch_cdrs(SERVICE, MARCH_8))
 
     @pytest.mark.parametrize(
@@ -440,7 +518,7 @@ class TestExportCdrs:
     )
     def test_transport_failures_are_retryable(
         self,
-        adapter: FusionPbxAdapter,
+        fake_adapter: FusionPbxAdapter,
         fake: FakeFusionPbx,
         failure: Any,
         error: type[ProviderError],
@@ -450,7 +528,7 @@ class TestExportCdrs:
         fake.failure = failure
 
         with pytest.raises(error) as caught:
-            list(adapter.fetch_cdrs(SERVICE, MARCH_8))
+            list(fake_adapter.fetch_cdrs(SERVICE, MARCH_8))
 
         assert caught.value.retryable
 
