@@ -3,7 +3,8 @@
  * voipbridge-fusionpbx-api: extensions of a tenant (v_extensions).
  *
  * Fields: action (create, update, enable, disable, delete), extension, domain, and for create
- * and update any of the columns in VBAPI_EXTENSION_FIELDS below (create also takes enabled).
+ * and update any of the columns in VBAPI_EXTENSION_FIELDS below (create also takes enabled);
+ * the SIP password is extension_password (username and password are the API user's login).
  * Answers {"success": 1, "changed": 1|0, "message": ...}; changed is 0 when nothing had to
  * change (enable an enabled extension, delete a missing one), so every action may be repeated.
  * Each change is one transaction; FreeSWITCH is told after it is committed (switch.php), also
@@ -16,7 +17,7 @@
 require_once dirname(__DIR__) . '/voipbridge_api/bootstrap.php';
 
 define('VBAPI_EXTENSION_FIELDS', array(
-	'password' => '/^[\x21-\x7e]{1,64}$/',
+	'extension_password' => '/^[\x21-\x7e]{1,64}$/',
 	'number_alias' => '/^([A-Za-z0-9*#+._-]{1,32})?$/',
 	'effective_caller_id_name' => VBAPI_NAME_PATTERN,
 	'effective_caller_id_number' => '/^\+?[0-9*#]{0,32}$/',
@@ -39,7 +40,7 @@ $action = vbapi_action(array('create', 'update', 'enable', 'disable', 'delete'))
 $number = vbapi_required('extension', VBAPI_EXTENSION_PATTERN, 'extension number');
 $domain = vbapi_domain($db, vbapi_required('domain', VBAPI_DOMAIN_PATTERN, 'domain name'));
 $label = "Extension $number@{$domain['domain_name']}";
-$fields = vbapi_optional_fields(VBAPI_EXTENSION_FIELDS);
+$fields = vbapi_optional_fields(VBAPI_EXTENSION_FIELDS, array('extension_password' => 'password'));
 
 if ($action === 'update' && !$fields) {
 	vbapi_refuse('Give at least one field to update: ' . implode(', ', array_keys(VBAPI_EXTENSION_FIELDS)) . '.');
@@ -147,7 +148,7 @@ vbapi_answer_change($message, $result['changed'], $problem);
  */
 function vbapi_extension_row($db, $domain_uuid, $number, $lock)
 {
-	$columns = implode(', ', array_keys(VBAPI_EXTENSION_FIELDS));
+	$columns = implode(', ', str_replace('extension_password', 'password', array_keys(VBAPI_EXTENSION_FIELDS)));
 	$row = vbapi_query(
 		$db,
 		"SELECT extension_uuid, extension, user_context, CAST(enabled AS text) AS enabled, $columns "

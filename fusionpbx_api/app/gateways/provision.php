@@ -4,7 +4,8 @@
  *
  * Fields: action (create, update, enable, disable, delete), gateway_name (the gateway column),
  * domain, and for create and update any of VBAPI_GATEWAY_FIELDS below (create needs proxy and
- * domain). The gateway is looked up by name within the domain only, so a gateway of the same
+ * domain); the gateway's own credentials are gateway_username and gateway_password (username
+ * and password are the API user's login). The gateway is looked up by name within the domain only, so a gateway of the same
  * name in another tenant is never touched; without a domain the name must be unique on the PBX.
  * Answers {"success": 1, "changed": 1|0, "message": ...}, like extensions/manage.php, and tells
  * FreeSWITCH after the commit (killgw to stop a gateway, rescan to start it; switch.php).
@@ -15,8 +16,8 @@ require_once dirname(__DIR__) . '/voipbridge_api/bootstrap.php';
 define('VBAPI_GATEWAY_FIELDS', array(
 	'proxy' => '/^[A-Za-z0-9.:\[\]-]{1,255}$/',
 	'realm' => '/^[A-Za-z0-9.:\[\]-]{0,255}$/',
-	'username' => '/^[\x21-\x7e]{0,128}$/',
-	'password' => '/^[\x21-\x7e]{0,128}$/',
+	'gateway_username' => '/^[\x21-\x7e]{0,128}$/',
+	'gateway_password' => '/^[\x21-\x7e]{0,128}$/',
 	'auth_username' => '/^[\x21-\x7e]{0,128}$/',
 	'from_user' => '/^[\x21-\x7e]{0,128}$/',
 	'from_domain' => '/^[A-Za-z0-9.:\[\]-]{0,255}$/',
@@ -38,7 +39,7 @@ $domain = null;
 if (vbapi_field('domain') !== '') {
 	$domain = vbapi_domain($db, vbapi_required('domain', VBAPI_DOMAIN_PATTERN, 'domain name'));
 }
-$fields = vbapi_optional_fields(VBAPI_GATEWAY_FIELDS);
+$fields = vbapi_optional_fields(VBAPI_GATEWAY_FIELDS, array('gateway_username' => 'username', 'gateway_password' => 'password'));
 $label = 'Gateway ' . $name . ($domain === null ? '' : '@' . $domain['domain_name']);
 if ($action === 'update' && !$fields) {
 	vbapi_refuse('Give at least one field to update: ' . implode(', ', array_keys(VBAPI_GATEWAY_FIELDS)) . '.');
@@ -166,7 +167,11 @@ vbapi_answer_change($message, $result['changed'], $problem);
  */
 function vbapi_gateway_rows($db, $domain_uuid, $name, $lock)
 {
-	$columns = implode(', ', array_diff(array_keys(VBAPI_GATEWAY_FIELDS), array('register', 'caller_id_in_from')));
+	$columns = implode(', ', str_replace(
+		array('gateway_username', 'gateway_password'),
+		array('username', 'password'),
+		array_diff(array_keys(VBAPI_GATEWAY_FIELDS), array('register', 'caller_id_in_from'))
+	));
 	$sql = "SELECT gateway_uuid, gateway, CAST(enabled AS text) AS enabled, CAST(register AS text) AS register, "
 		. "CAST(caller_id_in_from AS text) AS caller_id_in_from, $columns FROM v_gateways WHERE gateway = :gateway";
 	$parameters = array('gateway' => $name);

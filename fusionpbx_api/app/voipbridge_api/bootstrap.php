@@ -121,10 +121,11 @@ function vbapi_required($name, $pattern, $what)
 }
 
 /**
- * The fields of $patterns (name => regex) that the request carries, validated; a field sent
- * empty is included as '' (it clears the value).
+ * The fields of $patterns (name => regex) that the request carries, validated, keyed by column
+ * ($columns renames fields whose column differs, e.g. extension_password => password, since
+ * username and password are the API user's own); a field sent empty is '' (it clears the value).
  */
-function vbapi_optional_fields($patterns)
+function vbapi_optional_fields($patterns, $columns = array())
 {
 	$values = array();
 	foreach ($patterns as $name => $pattern) {
@@ -135,7 +136,7 @@ function vbapi_optional_fields($patterns)
 		if (!preg_match($pattern, $value)) {
 			vbapi_refuse("Field '$name' has a value that is not allowed.");
 		}
-		$values[$name] = $value;
+		$values[isset($columns[$name]) ? $columns[$name] : $name] = $value;
 	}
 	return $values;
 }
