@@ -13,6 +13,9 @@ The HTTP contract those scripts implement (the fake in ``tests/fakes/fusionpbx.p
   ``{"success": 1|0, "message": "...", ...}``; ``success: 0`` is a refusal and ``message`` is shown
   to the admin verbatim (as :class:`~bridge.errors.ProviderRejected`). Wrong credentials may be
   ``401`` or ``{"success": 0, "message": "Authentication failed"}``; both are ProviderRejected.
+  Every script also refuses callers off the whitelist (the chkcon refusal below), and answers
+  ``429`` with the same JSON shape and ``Retry-After`` when the caller exceeds its rate limits
+  (``fusionpbx_api/README.md``); that is temporary (ProviderUnavailable, retried next run).
 * ``/app/xml_cdr/chkcon.php``: Test Connection. Checks only the caller's IP against
   ``chkcon_whitelist.conf`` (the seeds: "No username or password is required for whitelisted
   IPs"); refusal ``{"success": 0, "message": "API Access Denied: Only whitelisted IPs may access

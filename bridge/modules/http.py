@@ -1,7 +1,8 @@
 """Outbound HTTP for adapters: explicit timeouts, and failures translated at the border.
 
-Every adapter talks through :class:`PbxHttp`. A timeout, refused connection, TLS failure or 5xx
-becomes :class:`~bridge.errors.ProviderUnavailable` (temporary: the next cron run retries); a
+Every adapter talks through :class:`PbxHttp`. A timeout, refused connection, TLS failure, 5xx
+or 429 (a rate limit, such as the FusionPBX-side scripts' per-IP limit) becomes
+:class:`~bridge.errors.ProviderUnavailable` (temporary: the next cron run retries); any other
 4xx becomes :class:`~bridge.errors.ProviderRejected` carrying the PBX's own message, which the
 admin sees on the WHMCS button. The server's secrets are masked out of every message, and no
 ``httpx`` exception escapes.
@@ -64,6 +65,12 @@ class PbxHttp:
         except httpx.HTTPError as exc:
             reason = self.scrub(str(exc) or type(exc).__name__)
             raise ProviderUnavailable(f"{where}: cannot connect ({reason}); will retry.") from None
+        if response.status_code == 429:
+            wait = response.headers.get("Retry-After", "").strip()
+            after = f" (it asks to wait {wait} s)" if wait.isdigit() else ""
+            raise ProviderUnavailable(
+                f"{where}: rate limited{after}: {self.excerpt(response)}; will retry."
+            )
         if response.status_code >= 500:
             raise ProviderUnavailable(
                 f"{where}: server error {response.status_code} ({self.excerpt(response)}); "

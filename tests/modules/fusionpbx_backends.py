@@ -45,21 +45,39 @@ class RecordingTransport(httpx.BaseTransport):
 class FusionPbxBackend(Protocol):
     """A FusionPBX host the adapter can be pointed at, with handles for the tests."""
 
-    name: str
-    username: str
-    password: str
-    port: int
-    read_timeout: float
-    status_message: str
-    transport: RecordingTransport
+    @property
+    def name(self) -> str:
+        """Return "fake" or "php"."""
+
+    @property
+    def username(self) -> str:
+        """Return the API user's name."""
+
+    @property
+    def password(self) -> str:
+        """Return the API user's password."""
+
+    @property
+    def port(self) -> int:
+        """Return the port the host listens on."""
+
+    @property
+    def read_timeout(self) -> float:
+        """Return how long the adapter may wait for an answer."""
+
+    @property
+    def status_message(self) -> str:
+        """Return the message status/index.php answers with this setup."""
+
+    @property
+    def transport(self) -> RecordingTransport:
+        """Return the transport that records the adapter's requests."""
 
     @property
     def requests(self) -> list[Received]:
         """Return the requests the adapter sent."""
 
-    def add_tenant(
-        self, domain: str, extensions: tuple[str, ...], *, enabled: bool = True
-    ) -> None:
+    def add_tenant(self, domain: str, extensions: tuple[str, ...], *, enabled: bool = True) -> None:
         """Create (or replace) ``domain`` with ``extensions`` and a gateway named after it."""
 
     def deny_this_host(self) -> None:
@@ -115,9 +133,7 @@ class FakeBackend:
         """Return the requests the adapter sent."""
         return self.transport.requests
 
-    def add_tenant(
-        self, domain: str, extensions: tuple[str, ...], *, enabled: bool = True
-    ) -> None:
+    def add_tenant(self, domain: str, extensions: tuple[str, ...], *, enabled: bool = True) -> None:
         """Create (or replace) ``domain`` with ``extensions`` and a gateway named after it."""
         self.fake.add_tenant(domain, extensions, enabled=enabled)
 
@@ -178,14 +194,11 @@ class PhpBackend:
         """Return the requests the adapter sent."""
         return self.transport.requests
 
-    def add_tenant(
-        self, domain: str, extensions: tuple[str, ...], *, enabled: bool = True
-    ) -> None:
+    def add_tenant(self, domain: str, extensions: tuple[str, ...], *, enabled: bool = True) -> None:
         """Create (or replace) ``domain`` with ``extensions`` and a gateway named after it."""
         domain_uuid = self.pbx.add_domain(domain)
-        with self.pbx.connect() as conn:
-            for table in ("v_extensions", "v_gateways"):
-                conn.execute(f"DELETE FROM {table} WHERE domain_uuid = %s".encode(), [domain_uuid])
+        for table in ("v_extensions", "v_gateways"):
+            self.pbx.execute(f"DELETE FROM {table} WHERE domain_uuid = %s", domain_uuid)
         for extension in extensions:
             self.pbx.add_extension(domain, extension, enabled=enabled)
         self.pbx.add_gateway(domain, domain, enabled=enabled)
@@ -200,8 +213,7 @@ class PhpBackend:
 
     def set_cdrs(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Replace the CDR rows the export serves."""
-        with self.pbx.connect() as conn:
-            conn.execute("TRUNCATE v_xml_cdr")
+        self.pbx.execute("DELETE FROM v_xml_cdr")
         for row in rows:
             self.pbx.insert("v_xml_cdr", {**row, "xml_cdr_uuid": self.uuid(row["xml_cdr_uuid"])})
 

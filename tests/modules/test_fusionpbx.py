@@ -271,9 +271,7 @@ class TestSuspend:
         assert backend.states(OTHER) == {"extension 3001": True, f"gateway {OTHER}": True}
         assert backend.requests[0].form["action"] == "disable"
 
-    def test_suspending_twice_succeeds_and_changes_nothing(
-        self, adapter: FusionPbxAdapter
-    ) -> None:
+    def test_suspending_twice_succeeds_and_changes_nothing(self, adapter: FusionPbxAdapter) -> None:
         """A repeated suspend (WHMCS retries) succeeds and reports nothing changed."""
         adapter.suspend(SERVICE)
 
@@ -338,6 +336,24 @@ class TestSuspend:
         assert type(caught.value) is error
         assert caught.value.message.startswith(f"extension 2112@{TENANT} was not disabled: ")
 
+    def test_rate_limited_scripts_make_it_temporary(self, fusionpbx_api: PhpFusionPbx) -> None:
+        """A suspend refused with 429 by the PHP scripts' rate limit is retried, not failed."""
+        backend = PhpBackend(fusionpbx_api)
+        backend.add_tenant(TENANT, EXTENSIONS)
+        fusionpbx_api.write_settings(requests_per_minute="2")
+        adapter = _backend_adapter(backend)
+
+        with pytest.raises(ProviderUnavailable) as caught:
+            adapter.suspend(SERVICE)
+        adapter.close()
+
+        assert caught.value.retryable
+        assert "more than 2 requests per minute" in caught.value.message
+        assert caught.value.message.startswith(f"gateway {TENANT} was not disabled: ")
+        assert caught.value.message.endswith(
+            f"(already disabled: extension 2112@{TENANT}, extension 2113@{TENANT})"
+        )
+
     def test_another_module_assignment_is_refused(self, fake_adapter: FusionPbxAdapter) -> None:
         """A Vodia assignment on a FusionPBX server is an assignment error, not a PBX call."""
         vodia = VodiaAssignment(TENANT, ("5192229000",), "8300")
@@ -374,16 +390,16 @@ class TestExportCdrs:
         """Outbound rates on destination_number, inbound on caller_destination, times in UTC."""
         backend.set_cdrs(
             [
-            _cdr("u1", "2026-03-08 10:15:02-05", billsec="95.2"),
-            _cdr(
-                "u2",
-                "2026-03-08T11:00:00-05:00",
-                direction="inbound",
-                caller_id_number="4165550199",
-                caller_destination="5192229000",
-                destination_number="2112",
-            ),
-            _cdr("u2-b", "2026-03-08 11:00:01-05", leg="b", direction=""),
+                _cdr("u1", "2026-03-08 10:15:02-05", billsec="95.2"),
+                _cdr(
+                    "u2",
+                    "2026-03-08T11:00:00-05:00",
+                    direction="inbound",
+                    caller_id_number="4165550199",
+                    caller_destination="5192229000",
+                    destination_number="2112",
+                ),
+                _cdr("u2-b", "2026-03-08 11:00:01-05", leg="b", direction=""),
             ]
         )
 
@@ -417,9 +433,7 @@ class TestExportCdrs:
 
     def test_pages_bring_every_call_once_in_order(self, backend: FusionPbxBackend) -> None:
         """Ten calls in pages of three arrive once each, in start order, in four requests."""
-        backend.set_cdrs(
-            [_cdr(f"u{n:02}", f"2026-03-08 12:00:{n // 2:02}+00") for n in range(10)]
-        )
+        backend.set_cdrs([_cdr(f"u{n:02}", f"2026-03-08 12:00:{n // 2:02}+00") for n in range(10)])
         adapter = _backend_adapter(backend, export_page_size=3)
 
         uuids = [backend.label(cdr.uuid) for cdr in adapter.fetch_cdrs(SERVICE, MARCH_8)]

@@ -39,6 +39,11 @@ async def _slow(request: Request) -> Response:
     return JSONResponse({})
 
 
+async def _rate_limited(request: Request) -> Response:
+    body = {"success": 0, "message": "Too many requests: more than 120 requests per minute"}
+    return JSONResponse(body, status_code=429, headers={"Retry-After": "42"})
+
+
 async def _not_json(request: Request) -> Response:
     return PlainTextResponse("<html>Welcome to nginx</html>")
 
@@ -50,6 +55,7 @@ APP = Starlette(
         Route("/boom", _boom),
         Route("/slow", _slow),
         Route("/html", _not_json, methods=["POST"]),
+        Route("/limited", _rate_limited, methods=["POST"]),
     ]
 )
 
@@ -74,6 +80,15 @@ class TestPbxHttp:
         """A 2xx JSON answer is returned decoded."""
         with _http(served) as http:
             assert http.json("POST", "/ok") == {"success": 1}
+
+    def test_429_is_temporary_with_the_wait_and_the_message(self, served: Served) -> None:
+        """A rate-limited call is retried later, not shown as a refusal needing a fix."""
+        with _http(served) as http, pytest.raises(ProviderUnavailable) as caught:
+            http.json("POST", "/limited")
+
+        assert caught.value.retryable
+        assert "rate limited (it asks to wait 42 s)" in caught.value.message
+        assert "more than 120 requests per minute" in caught.value.message
 
     def test_4xx_is_rejected_with_the_pbx_message_password_masked(
         self, served: Served, caplog: pytest.LogCaptureFixture

@@ -42,7 +42,9 @@ def test_disable_and_enable_write_the_row_and_clear_the_directory_cache(
     row = fusionpbx_api.extension(ACME, "2112")
 
     assert disabled == {"success": 1, "changed": 1, "message": f"Extension 2112@{ACME} disabled"}
-    assert row is not None and row["enabled"] is False and row["update_date"] is not None
+    assert row is not None
+    assert row["enabled"] is False
+    assert row["update_date"] is not None
     assert not cached.exists()
     assert fusionpbx_api.esl.received == [
         _cache_cleared(f"directory.2112@{ACME}"),
@@ -130,9 +132,11 @@ def test_create_writes_an_extension_with_fusionpbx_defaults(fusionpbx_api: PhpFu
     created = _manage(fusionpbx_api, "create", "1002", effective_caller_id_name="Front Desk")
     row = fusionpbx_api.extension(ACME, "1002")
 
-    assert created["success"] == 1 and created["changed"] == 1
+    assert created["success"] == 1
+    assert created["changed"] == 1
     assert row is not None
-    assert row["password"] == created["password"] and len(created["password"]) == 20
+    assert row["password"] == created["password"]
+    assert len(created["password"]) == 20
     assert str(row["extension_uuid"]) == created["extension_uuid"]
     assert (row["user_context"], row["accountcode"], row["enabled"]) == (ACME, ACME, True)
     assert (row["effective_caller_id_name"], row["effective_caller_id_number"]) == (
@@ -149,11 +153,14 @@ def test_create_with_a_password_does_not_echo_it(fusionpbx_api: PhpFusionPbx) ->
     """A caller-chosen password is stored and never sent back."""
     fusionpbx_api.add_domain(ACME)
 
-    created = _manage(fusionpbx_api, "create", "1003", extension_password="Chosen-Sip-Pass1", enabled="false")
+    created = _manage(
+        fusionpbx_api, "create", "1003", extension_password="Chosen-Sip-Pass1", enabled="false"
+    )
 
     assert "password" not in created
     row = fusionpbx_api.extension(ACME, "1003")
-    assert row is not None and (row["password"], row["enabled"]) == ("Chosen-Sip-Pass1", False)
+    assert row is not None
+    assert (row["password"], row["enabled"]) == ("Chosen-Sip-Pass1", False)
 
 
 def test_update_changes_only_what_differs(fusionpbx_api: PhpFusionPbx) -> None:
@@ -167,7 +174,8 @@ def test_update_changes_only_what_differs(fusionpbx_api: PhpFusionPbx) -> None:
     assert (first["changed"], second["changed"]) == (1, 0)
     assert second["message"] == f"Extension 2112@{ACME} was already up to date"
     assert fusionpbx_api.extension(ACME, "2112")["outbound_caller_id_number"] == "+15192229000"  # type: ignore[index]
-    assert empty["success"] == 0 and empty["message"].startswith("Give at least one field")
+    assert empty["success"] == 0
+    assert empty["message"].startswith("Give at least one field")
 
 
 def test_delete_removes_the_extension_and_its_user_links(fusionpbx_api: PhpFusionPbx) -> None:
@@ -181,7 +189,8 @@ def test_delete_removes_the_extension_and_its_user_links(fusionpbx_api: PhpFusio
     deleted = _manage(fusionpbx_api, "delete")
     again = _manage(fusionpbx_api, "delete")
 
-    assert deleted["changed"] == 1 and again["changed"] == 0
+    assert deleted["changed"] == 1
+    assert again["changed"] == 0
     assert fusionpbx_api.extension(ACME, "2112") is None
     assert fusionpbx_api.select("SELECT * FROM v_extension_users") == []
     assert fusionpbx_api.esl.api_commands()[-1] == "reloadxml"
@@ -196,7 +205,8 @@ def test_a_switch_that_is_down_is_reported_and_a_retry_completes(
 
     failed = _manage(fusionpbx_api, "disable")
 
-    assert failed["success"] == 0 and failed["changed"] == 1
+    assert failed["success"] == 0
+    assert failed["changed"] == 1
     assert "disabled in FusionPBX's database, but FreeSWITCH was not told" in failed["message"]
     assert fusionpbx_api.extension(ACME, "2112")["enabled"] is False  # type: ignore[index]
 

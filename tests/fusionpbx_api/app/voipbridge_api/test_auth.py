@@ -78,9 +78,7 @@ def test_disabled_or_special_users_are_refused(
     fusionpbx_api: PhpFusionPbx, enabled: bool, user_type: str
 ) -> None:
     """A disabled user, or one of another user type, cannot log in even with its password."""
-    fusionpbx_api.add_user(
-        API_DOMAIN, "gone", "Gone-Pass-4", enabled=enabled, user_type=user_type
-    )
+    fusionpbx_api.add_user(API_DOMAIN, "gone", "Gone-Pass-4", enabled=enabled, user_type=user_type)
 
     assert _login(fusionpbx_api, "gone", "Gone-Pass-4") == FAILED
 
