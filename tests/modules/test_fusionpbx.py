@@ -32,7 +32,7 @@ from bridge.modules.base import PbxAdapter, PbxServer, TimeWindow
 from bridge.modules.fusionpbx import FusionPbxAdapter, make_fusionpbx_adapter
 from bridge.modules.http import PbxHttp
 from bridge.rating.models import Direction
-from tests.fakes import Served, Switchboard, free_port, serve
+from tests.fakes import Served, Switchboard, free_port
 from tests.fakes.fusionpbx import DENIED, GRANTED, FakeFusionPbx
 from tests.fusionpbx_api.harness import PhpFusionPbx
 from tests.modules.fusionpbx_backends import FakeBackend, FusionPbxBackend, PhpBackend
