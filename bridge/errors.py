@@ -24,11 +24,14 @@ what is wrong and what to do, and never contain a password or secret.
     │   ├── TimestampSkew (401 timestamp_skew)
     │   └── NonceReused (401 nonce_reused)
     ├── PayloadTooLarge (413 payload_too_large)
+    ├── RateLimited (429 rate_limited) ............... the reference license server's per-IP limit
+    ├── LicenseRefused (403 license_refused) ......... no valid license: provisioning is refused
     ├── NotConfigured (503 not_configured) ........... the bridge lacks a setting this call needs
     ├── RatingError (500 rating_error) ............... bridge/rating/errors.py; 422 for bad input
     ├── ProviderError (502 provider_error) ........... a PBX or provider failed us
     │   ├── ProviderUnavailable (503 provider_unavailable)  transient: unreachable, timeout, 5xx
     │   ├── ProviderRejected (502 provider_rejected) ...... permanent: 4xx, refused credentials
+    │   │   └── LicenseTokenInvalid (502 license_token_invalid)  not signed by the license server
     │   └── ProviderUnsupported (501 provider_unsupported)  no API for this action: a person must
     └── DatabaseError (503 database_error)
         ├── DatabaseUnavailable (503 database_unavailable)  transient: cannot connect, link dropped
@@ -184,6 +187,24 @@ class PayloadTooLarge(BridgeError):
     code = "payload_too_large"
 
 
+class RateLimited(BridgeError):
+    """A client sent more requests than the reference license server allows; it may retry later."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class LicenseRefused(BridgeError):
+    """The product's license is not valid here, so provisioning and the client area are refused."""
+
+    status_code = 403
+    code = "license_refused"
+
+
 class NotConfigured(BridgeError):
     """The bridge lacks a setting this call needs."""
 
@@ -210,6 +231,12 @@ class ProviderRejected(ProviderError):
     """The PBX refused the request (4xx, credentials, whitelist); its message is shown."""
 
     code = "provider_rejected"
+
+
+class LicenseTokenInvalid(ProviderRejected):
+    """A license token is malformed, not signed with the configured key, or not for this request."""
+
+    code = "license_token_invalid"
 
 
 class ProviderUnsupported(ProviderError):

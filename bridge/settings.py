@@ -14,6 +14,7 @@ import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import URL, make_url
@@ -25,6 +26,8 @@ from bridge.errors import ConfigError, InvalidRequest
 
 DEFAULT_DATABASE_URL = "sqlite:///voipbridge.db"
 DEFAULT_LISTEN = "127.0.0.1:8080"
+DEFAULT_LICENSE_URL = "http://127.0.0.1:8090"
+DEFAULT_LICENSE_GRACE_DAYS = 7
 MIN_SECRET_LENGTH = 32
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -53,13 +56,18 @@ class Settings:
     db_lock_timeout: int = 10
     log_level: str = "INFO"
     database_configured: bool = False
+    license_url: str = DEFAULT_LICENSE_URL
+    # Public, so not a Secret: the Ed25519 key license tokens must be signed with (base64).
+    license_public_key: str | None = None
+    license_grace_days: int = DEFAULT_LICENSE_GRACE_DAYS
 
     def __repr__(self) -> str:
         return (
             f"Settings(database_url={self.database_display!r}, secret={self.secret!r}, "
             f"encryption_key={self.encryption_key!r}, "
             f"listen='{self.listen}', timezone='{self.timezone.key}', "
-            f"db_lock_timeout={self.db_lock_timeout}, log_level={self.log_level!r})"
+            f"db_lock_timeout={self.db_lock_timeout}, log_level={self.log_level!r}, "
+            f"license_url={self.license_url!r}, license_grace_days={self.license_grace_days})"
         )
 
     @property
@@ -86,6 +94,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         db_lock_timeout=_parse_int(env, "BRIDGE_DB_LOCK_TIMEOUT", default=10, low=1, high=3600),
         log_level=_parse_log_level(env.get("BRIDGE_LOG_LEVEL", "").strip() or "INFO"),
         database_configured=bool(raw_url),
+        license_url=_parse_license_url(
+            env.get("BRIDGE_LICENSE_URL", "").strip() or DEFAULT_LICENSE_URL
+        ),
+        license_public_key=_parse_public_key(env.get("BRIDGE_LICENSE_PUBLIC_KEY", "").strip()),
+        license_grace_days=_parse_int(
+            env, "BRIDGE_LICENSE_GRACE_DAYS", default=DEFAULT_LICENSE_GRACE_DAYS, low=0, high=90
+        ),
     )
 
 
@@ -142,6 +157,33 @@ def _parse_encryption_key(raw: str) -> Secret | None:
             "os.urandom(32)).decode())'"
         )
     return Secret(raw)
+
+
+def _parse_license_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.username:
+        # A URL with user info may hold a password, so only a plain one is echoed back.
+        shown = "BRIDGE_LICENSE_URL" if "@" in raw else f"BRIDGE_LICENSE_URL={raw!r}"
+        raise ConfigError(
+            f"{shown} is not the license server's base URL (http or https, no user name or "
+            "query), e.g. https://licenses.example.com or http://127.0.0.1:8090"
+        )
+    return raw.rstrip("/")
+
+
+def _parse_public_key(raw: str) -> str | None:
+    if not raw:
+        return None
+    try:
+        decoded = base64.b64decode(raw.encode(), validate=True)
+    except (ValueError, binascii.Error):
+        decoded = b""
+    if len(decoded) != 32:
+        raise ConfigError(
+            "BRIDGE_LICENSE_PUBLIC_KEY must be the license server's Ed25519 public key (32 bytes, "
+            "base64) as printed by: bridge license-server public-key"
+        )
+    return raw
 
 
 def _parse_listen(raw: str) -> Listen:

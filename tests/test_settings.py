@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from bridge.errors import ConfigError
@@ -74,3 +76,51 @@ class TestLoadSettings:
     def test_ipv6_listen_address(self) -> None:
         """An IPv6 listen address in brackets is accepted and printed back the same way."""
         assert str(load_settings({"BRIDGE_LISTEN": "[::1]:9000"}).listen) == "[::1]:9000"
+
+
+class TestLicenseSettings:
+    def test_defaults(self) -> None:
+        """By default the license server is the local reference one, with no key and 7 days."""
+        settings = load_settings({})
+
+        assert settings.license_url == "http://127.0.0.1:8090"
+        assert settings.license_public_key is None
+        assert settings.license_grace_days == 7
+
+    def test_configured(self) -> None:
+        """A license URL loses its trailing slash; a 32-byte base64 public key is accepted."""
+        key = base64.b64encode(b"p" * 32).decode()
+        settings = load_settings(
+            {
+                "BRIDGE_LICENSE_URL": "https://licenses.example.com/voipbridge/",
+                "BRIDGE_LICENSE_PUBLIC_KEY": key,
+                "BRIDGE_LICENSE_GRACE_DAYS": "14",
+            }
+        )
+
+        assert settings.license_url == "https://licenses.example.com/voipbridge"
+        assert settings.license_public_key == key
+        assert settings.license_grace_days == 14
+
+    @pytest.mark.parametrize(
+        ("name", "value", "message"),
+        [
+            ("BRIDGE_LICENSE_URL", "licenses.example.com", "base URL"),
+            ("BRIDGE_LICENSE_URL", "ftp://licenses.example.com", "base URL"),
+            ("BRIDGE_LICENSE_URL", "https://u:p@licenses.example.com", "base URL"),
+            ("BRIDGE_LICENSE_PUBLIC_KEY", "not-base64!", "Ed25519 public key"),
+            ("BRIDGE_LICENSE_PUBLIC_KEY", base64.b64encode(b"short").decode(), "32 bytes"),
+            ("BRIDGE_LICENSE_GRACE_DAYS", "365", "0 to 90"),
+        ],
+    )
+    def test_bad_values(self, name: str, value: str, message: str) -> None:
+        """Each malformed license setting is refused naming the variable."""
+        with pytest.raises(ConfigError, match=message) as caught:
+            load_settings({name: value})
+        assert name in caught.value.message
+
+    def test_license_url_with_password_is_not_echoed(self) -> None:
+        """A license URL carrying credentials is refused without repeating them."""
+        with pytest.raises(ConfigError) as caught:
+            load_settings({"BRIDGE_LICENSE_URL": "https://admin:hunter2pass@licenses.example.com"})
+        assert "hunter2pass" not in caught.value.message
