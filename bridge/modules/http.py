@@ -1,11 +1,12 @@
 """Outbound HTTP for adapters: explicit timeouts, and failures translated at the border.
 
-Every adapter talks through :class:`PbxHttp`. A timeout, refused connection, TLS failure, 5xx
-or 429 (a rate limit, such as the FusionPBX-side scripts' per-IP limit) becomes
-:class:`~bridge.errors.ProviderUnavailable` (temporary: the next cron run retries); any other
-4xx becomes :class:`~bridge.errors.ProviderRejected` carrying the PBX's own message, which the
-admin sees on the WHMCS button. The server's secrets are masked out of every message, and no
-``httpx`` exception escapes.
+Every adapter talks through :class:`PbxHttp` (bound to a PBX server); other remote services, such
+as the license server (:mod:`bridge.modules.license`), through its base :class:`HttpBorder`. A
+timeout, refused connection, TLS failure, 5xx or 429 (a rate limit, such as the FusionPBX-side
+scripts' per-IP limit) becomes :class:`~bridge.errors.ProviderUnavailable` (temporary: the next
+cron run retries); any other 4xx becomes :class:`~bridge.errors.ProviderRejected` carrying the
+server's own message, which the admin sees on the WHMCS button. The server's secrets are masked
+out of every message, and no ``httpx`` exception escapes.
 
 This is the only module that imports ``httpx`` (``tests/test_layers.py`` holds that line): adapters
 use the names it exports (:data:`Request`, :data:`Response`, :data:`Auth`, :func:`basic_auth`),
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -29,6 +30,9 @@ from bridge.redact import redact
 log = logging.getLogger("bridge.modules.http")
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
+# For services asked in the middle of an admin's or client's page (the license server): when slow,
+# they are as good as down, and the page should say so quickly.
+SHORT_TIMEOUT = httpx.Timeout(connect=3.0, read=8.0, write=5.0, pool=3.0)
 
 # The HTTP vocabulary adapters need (a login flow, a response to read), under the border's names.
 Request = httpx.Request
@@ -36,19 +40,25 @@ Response = httpx.Response
 Auth = httpx.Auth
 
 
-class PbxHttp:
-    """An HTTP client bound to one PBX server."""
+class HttpBorder:
+    """An HTTP client for one remote service, every failure turned into a provider error."""
+
+    # Said after "did not answer JSON": what usually causes it for this kind of server.
+    not_json_hint = ""
 
     def __init__(
         self,
-        server: PbxServer,
+        base_url: str,
         *,
+        label: str,
+        secrets: tuple[str, ...] = (),
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.server = server
+        self.label = label
+        self.secrets = secrets
         self._client = httpx.Client(
-            base_url=server.base_url,
+            base_url=base_url,
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
@@ -57,7 +67,7 @@ class PbxHttp:
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request and return a 2xx/3xx response, or raise a provider error."""
-        where = f"{self.server.name} ({self.server.hostname}) {method} {_shown(path)}"
+        where = f"{self.label} {method} {_shown(path)}"
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.TimeoutException:
@@ -80,7 +90,7 @@ class PbxHttp:
             raise ProviderRejected(
                 f"{where}: refused with {response.status_code}: {self.excerpt(response)}"
             )
-        log.debug("pbx.http %s -> %s", where, response.status_code)
+        log.debug("http %s -> %s", where, response.status_code)
         return response
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -89,29 +99,68 @@ class PbxHttp:
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
+            hint = f" {self.not_json_hint}" if self.not_json_hint else ""
             raise ProviderRejected(
-                f"{self.server.name}: {method} {path} did not answer JSON "
-                f"({self.excerpt(response)}). Is the bridge's script installed on the PBX?"
+                f"{self.label}: {method} {_shown(path)} did not answer JSON "
+                f"({self.excerpt(response)}).{hint}"
             ) from None
 
     def excerpt(self, response: httpx.Response, limit: int = 300) -> str:
-        """Return the start of a response body, secrets masked, for an error message."""
-        text = response.text.strip().replace("\n", " ")
+        """Return the start of a response body, secrets masked, for an error message.
+
+        A body in the bridge family's error envelope (``{"error": {"message": ...}}``, which the
+        reference license server answers) gives just its message.
+        """
+        text = _envelope_message(response) or response.text.strip().replace("\n", " ")
         return self.scrub(text[:limit] or response.reason_phrase or "empty body")
 
     def scrub(self, text: str) -> str:
         """Return ``text`` with the server's secrets masked."""
-        return redact(text, self.server.secrets)
+        return redact(text, self.secrets)
 
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
 
-    def __enter__(self) -> PbxHttp:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+class PbxHttp(HttpBorder):
+    """An HTTP client bound to one PBX server."""
+
+    not_json_hint = "Is the bridge's script installed on the PBX?"
+
+    def __init__(
+        self,
+        server: PbxServer,
+        *,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(
+            server.base_url,
+            label=f"{server.name} ({server.hostname})",
+            secrets=server.secrets,
+            timeout=timeout,
+            transport=transport,
+        )
+        self.server = server
+
+
+def _envelope_message(response: httpx.Response) -> str:
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return ""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return message.strip() if isinstance(message, str) else ""
 
 
 def _shown(path: str) -> str:
