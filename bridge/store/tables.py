@@ -176,3 +176,17 @@ servers = Table(
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",
 )
+
+licenses = Table(
+    "mod_voipbridge_licenses",
+    METADATA,
+    # The key itself is never stored: its SHA-256 names the row, its last characters show it.
+    Column("key_sha256", String(64), primary_key=True),
+    Column("key_hint", String(16), nullable=False),
+    Column("token", Text, nullable=False),
+    Column("confirmed_at", DateTime(), nullable=False),
+    Column("refresh_failed_at", DateTime(), nullable=True),
+    Column("updated_at", DateTime(), nullable=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)

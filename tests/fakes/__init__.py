@@ -19,9 +19,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import freezegun
 import uvicorn
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+# Tests freeze the clock with freezegun while these servers run in background threads. Their event
+# loops must keep real time: a loop timer set on a frozen clock never fires once the clock is
+# unfrozen, and uvicorn then never notices it should exit. Handlers still see the frozen clock.
+freezegun.configure(extend_ignore_list=["asyncio", "uvicorn"])
 
 
 @dataclass(frozen=True, slots=True)
