@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 
 from bridge.db import Database
 from bridge.errors import InvalidRequest, UnknownAction
+from bridge.web.license_buttons import activate_license_button, verify_license_button
 from bridge.web.signing import accept_signed
 from bridge.web.state import app_state
 from bridge.whmcs.catalog import ModuleSpec, get_module
@@ -72,6 +73,8 @@ def list_config_options(call: ShimCall, database: Database) -> dict[str, Any]:
 ACTIONS: Mapping[str, Action] = {
     "meta": describe_module,
     "config-options": list_config_options,
+    "button/verify-license": verify_license_button,
+    "button/activate-license": activate_license_button,
 }
 
 
