@@ -132,7 +132,8 @@ def verify_license(
 def check_license(
     database: Database, key: str, *, settings: Settings, now: datetime, server_ip: str = ""
 ) -> LicenseReport:
-    """Judge ``key``'s stored license here, refreshing it online when it is due; never raise."""
+    """Judge ``key``'s stored license here, refreshing it online when due; a bad license or an
+    unreachable server is a report, never an exception."""
     key = normalize_key(key)
     if not key:
         return invalid(NO_KEY)

@@ -115,8 +115,7 @@ def create_license_app(
     """Build the license server app on the key database ``engine``, signing with ``signing_key``."""
     limiter = RateLimiter(rate_limit or RateLimit())
 
-    async def answer(request: Request) -> Response:
-        action = request.url.path.rsplit("/", 1)[-1]
+    async def answer(request: Request, action: str) -> Response:
         client = request.client.host if request.client else "unknown"
         wait = limiter.take(client, clock())
         if wait:
@@ -132,13 +131,19 @@ def create_license_app(
                  key_hint(query.key), query.domain, query.ip, client, result["status"])  # fmt: skip
         return JSONResponse({"ok": True, "result": result})
 
+    async def activate(request: Request) -> Response:
+        return await answer(request, "activate")
+
+    async def verify(request: Request) -> Response:
+        return await answer(request, "verify")
+
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True, "result": {"public_key": public_key_text(signing_key)}})
 
     return Starlette(
         routes=[
-            Route("/v1/activate", answer, methods=["POST"]),
-            Route("/v1/verify", answer, methods=["POST"]),
+            Route("/v1/activate", activate, methods=["POST"]),
+            Route("/v1/verify", verify, methods=["POST"]),
             Route("/healthz", health, methods=["GET"]),
         ],
         exception_handlers={

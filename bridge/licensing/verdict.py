@@ -12,6 +12,7 @@ the server answers again.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -83,6 +84,9 @@ def system_domain(system_url: str | None) -> str:
             "WHMCS has no System URL to bind the license to; set it under Setup > General "
             "Settings > General (e.g. https://billing.example.com/)."
         )
+    # An internationalised domain travels as its ASCII (punycode) form.
+    with contextlib.suppress(UnicodeError):
+        host = host.encode("idna").decode("ascii")
     return normalize_domain(host)
 
 

@@ -168,6 +168,7 @@ class TestInstallation:
             ("https://www.Example.COM/whmcs/", "example.com"),
             ("http://billing.example.net:8443/portal", "billing.example.net"),
             ("billing.example.net", "billing.example.net"),
+            ("https://facturación.example.es/", "xn--facturacin-obb.example.es"),
         ],
     )
     def test_domain_from_system_url(self, system_url: str, domain: str) -> None:
