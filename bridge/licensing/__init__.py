@@ -1,7 +1,7 @@
-"""License Activate/Verify (DESIGN.md §8): signed tokens, the checks the edges call, and the
-small reference license server (``bridge license-server``).
+"""License Activate/Verify (DESIGN.md §8): signed tokens, verdicts, and the small reference
+license server (``bridge license-server``).
 
-Edges use :mod:`bridge.licensing.activation`; :mod:`bridge.licensing.tokens` and
-:mod:`bridge.licensing.verdict` are pure; the server is :mod:`bridge.licensing.server` on
-:mod:`bridge.licensing.keystore`.
+:mod:`bridge.licensing.tokens` and :mod:`bridge.licensing.verdict` are pure; the server is
+:mod:`bridge.licensing.server` on :mod:`bridge.licensing.keystore`. The edges reach licenses
+through the use case :mod:`bridge.usecases.licenses` (Activate, Verify, the provisioning check).
 """

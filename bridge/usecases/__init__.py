@@ -11,4 +11,6 @@ own tables in ``bridge/store``, PBX adapters in ``bridge/modules``, pure rating 
 - :mod:`~bridge.usecases.cdr_intake`: calls in — collection, file import, push — and the one rule
   that files a call under a service;
 - :mod:`~bridge.usecases.usage`: a service's rated usage for a billing period, from the store.
+- :mod:`~bridge.usecases.licenses`: license Activate and Verify, and the check that guards
+  provisioning and the client area.
 """

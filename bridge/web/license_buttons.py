@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING
 
 from bridge.clock import utc_now
 from bridge.db import Database
-from bridge.licensing.activation import activate_license, verify_license
 from bridge.settings import load_settings
+from bridge.usecases.licenses import activate_license, verify_license
+from bridge.whmcs.catalog import read_billing_settings
 
 if TYPE_CHECKING:
     from bridge.web.shim import ShimCall
-
-LICENSE_SETTING = "License Key"
 
 
 def verify_license_button(call: ShimCall, database: Database) -> str:
@@ -43,7 +42,7 @@ def license_key(call: ShimCall) -> str:
     """Return the product's License Key from the call's ``configoptionN`` values."""
     values = [call.params.get(f"configoption{n}") for n in range(1, len(call.module.settings) + 1)]
     texts = [value if isinstance(value, str) else None for value in values]
-    return call.module.read_settings(texts).get(LICENSE_SETTING, "")
+    return read_billing_settings(call.module.read_settings(texts)).license_key
 
 
 def server_ip(call: ShimCall) -> str:

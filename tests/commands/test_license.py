@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 import signal
 import subprocess
@@ -11,24 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import main
 from bridge.licensing.tokens import LicenseStatus, parse_public_key, read_token
 from bridge.modules.license import LicenseQuery, LicenseServerClient
+from tests.bridge_cli import BRIDGE, Ran, bridge_env, run_bridge
 from tests.fakes import free_port
-from tests.test_cli import BRIDGE, _env, _wait_for_health
+from tests.test_cli import _wait_for_health
 
 KEY_PATTERN = re.compile(r"^VB(-[0-9A-Z]{5}){4}$", re.M)
 
 
-def _vendor(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `bridge license-server ARGS` on the files in ``folder``, in this process (it is fast)."""
+def _vendor(folder: Path, *args: str) -> Ran:
+    """Run `bridge license-server ARGS` on the files in ``folder``."""
     files = ["--signing-key", str(folder / "server.key")] if args[0] == "public-key" else [
         "--db", str(folder / "keys.db")
     ]  # fmt: skip
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main(["license-server", *args, *files])
-    return subprocess.CompletedProcess(args, status, out.getvalue(), err.getvalue())
+    return run_bridge("license-server", *args, *files, env=bridge_env())
 
 
 def _created_key(folder: Path, *options: str) -> str:
@@ -98,7 +93,7 @@ class TestServe:
         process = subprocess.Popen(  # noqa: S603 - our own console script
             [BRIDGE, "license-server", "serve", "--listen", f"127.0.0.1:{port}",
              "--db", str(tmp_path / "keys.db"), "--signing-key", str(tmp_path / "server.key")],
-            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=bridge_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:
             _wait_for_health(f"http://127.0.0.1:{port}/healthz", process)

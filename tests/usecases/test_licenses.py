@@ -26,7 +26,13 @@ from bridge.errors import (
     NotConfigured,
     ProviderRejected,
 )
-from bridge.licensing.activation import (
+from bridge.licensing.server import RateLimit
+from bridge.licensing.tokens import key_digest
+from bridge.licensing.verdict import ReportStatus
+from bridge.settings import Settings
+from bridge.store.licenses import load_license
+from bridge.store.tables import licenses
+from bridge.usecases.licenses import (
     REFRESH_AFTER,
     RETRY_AFTER,
     activate_license,
@@ -35,12 +41,6 @@ from bridge.licensing.activation import (
     require_license,
     verify_license,
 )
-from bridge.licensing.server import RateLimit
-from bridge.licensing.tokens import key_digest
-from bridge.licensing.verdict import ReportStatus
-from bridge.settings import Settings
-from bridge.store.licenses import load_license
-from bridge.store.tables import licenses
 from bridge.whmcs.seeding import insert_setting
 from tests.fakes import free_port, serve
 from tests.licensing.harness import LicenseServer, running_license_server

@@ -56,7 +56,7 @@ from bridge.settings import Settings
 from bridge.store.licenses import StoredLicense, load_license, note_refresh_failure, save_license
 from bridge.whmcs.configuration import get_setting
 
-log = logging.getLogger("bridge.licensing")
+log = logging.getLogger("bridge.usecases.licenses")
 
 # A stored token older than this is refreshed online by the next check; after a failed attempt
 # the server is asked again no sooner than RETRY_AFTER, so an outage does not slow every page.
