@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, RowMapping
 
-from bridge.errors import ConfigError, InvalidRequest, NotFound
+from bridge.errors import ConfigError, NotFound
 from bridge.licensing.tokens import key_digest, key_hint, normalize_key
 
 # Crockford's base32 alphabet: no I, L, O or U to misread when a key is typed in.
@@ -192,7 +192,7 @@ def _update(conn: Connection, key_id: int, now: datetime, **values: object) -> L
         .values(updated_at=_naive(now), **values)
     )
     if updated.rowcount == 0:
-        raise InvalidRequest(f"No license key with id {key_id}.")
+        raise NotFound(f"No license key with id {key_id}.")
     return _get(conn, key_id)
 
 

@@ -65,11 +65,6 @@ class LicenseReport:
     offline: bool = False
 
     @property
-    def title(self) -> str:
-        """Return the status as the buttons name it, e.g. ``License Active``."""
-        return _TITLES[self.status]
-
-    @property
     def allows_provisioning(self) -> bool:
         """Tell whether create and the client area may run under this license."""
         return self.status in (ReportStatus.ACTIVE, ReportStatus.ACTIVATED)

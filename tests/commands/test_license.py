@@ -6,13 +6,16 @@ import re
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 
 from bridge.licensing.tokens import LicenseStatus, parse_public_key, read_token
 from bridge.modules.license import LicenseQuery, LicenseServerClient
 from tests.bridge_cli import BRIDGE, Ran, bridge_env, run_bridge
-from tests.fakes import free_port
+from tests.fakes import free_port, serve
 from tests.test_cli import _wait_for_health
 
 KEY_PATTERN = re.compile(r"^VB(-[0-9A-Z]{5}){4}$", re.M)
@@ -79,6 +82,44 @@ class TestKeyCommands:
         assert first.returncode == 0, first.stderr
         assert first.stdout == second.stdout
         parse_public_key(first.stdout.strip())
+
+
+class TestServeOptions:
+    def test_serve_wires_its_options_into_uvicorn(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`serve` hands uvicorn the listen address, the proxy trust and a rate-limited app."""
+        started: dict[str, Any] = {}
+
+        def fake_run(app: Any, **options: Any) -> None:
+            started.update(options, app=app)
+
+        monkeypatch.setattr(uvicorn, "run", fake_run)
+        key = _created_key(tmp_path)
+        ran = _vendor(
+            tmp_path, "serve", "--listen", "127.0.0.1:9999", "--rate-limit", "1",
+            "--forwarded-allow-ips", "10.0.0.5", "--signing-key", str(tmp_path / "server.key"),
+        )  # fmt: skip
+        with serve(started["app"]) as served:
+            body = {"key": key, "domain": "a.example", "ip": "203.0.113.10", "nonce": "ab" * 8}
+            codes = [
+                httpx.post(f"{served.url}/v1/verify", json=body, timeout=10).status_code
+                for _ in range(2)
+            ]
+
+        assert ran.returncode == 0, ran.stderr
+        assert (started["host"], started["port"]) == ("127.0.0.1", 9999)
+        assert (started["proxy_headers"], started["forwarded_allow_ips"]) == (True, "10.0.0.5")
+        assert codes == [200, 429]
+
+    def test_listing_no_keys_and_a_bad_rate_limit(self, tmp_path: Path) -> None:
+        """An empty key list says how to make one; a rate limit of 0 is a usage error."""
+        empty = _vendor(tmp_path, "list")
+        zero = _vendor(tmp_path, "serve", "--rate-limit", "0")
+
+        assert "no keys yet" in empty.stdout
+        assert zero.returncode == 2
+        assert "'0' is not a positive whole number" in zero.stderr
 
 
 class TestServe:

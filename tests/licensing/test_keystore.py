@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from bridge.errors import ConfigError, NotFound
 from bridge.licensing.keystore import (
@@ -17,6 +19,7 @@ from bridge.licensing.keystore import (
     load_signing_key,
     open_keystore,
     resolve_key,
+    set_suspended,
 )
 from bridge.licensing.tokens import public_key_text
 
@@ -52,6 +55,8 @@ class TestKeys:
                 resolve_key(conn, "VB-NOPE")
             with pytest.raises(NotFound):
                 resolve_key(conn, "9" * 40)
+            with pytest.raises(NotFound, match="id 99"):
+                set_suspended(conn, 99, True, now=NOW)
         engine.dispose()
 
     def test_one_binding_at_a_time(self, tmp_path: Path) -> None:
@@ -89,3 +94,12 @@ class TestSigningKey:
         garbage.write_text("not a key")
         with pytest.raises(ConfigError, match="Cannot read the signing key"):
             load_signing_key(garbage)
+
+    def test_key_of_another_kind(self, tmp_path: Path) -> None:
+        """A PEM key that is not Ed25519 (say, an EC key put there by mistake) is refused."""
+        path = tmp_path / "ec.key"
+        ec_key = ec.generate_private_key(ec.SECP256R1())
+        path.write_bytes(ec_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+
+        with pytest.raises(ConfigError, match="not Ed25519"):
+            load_signing_key(path)

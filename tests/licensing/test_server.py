@@ -12,6 +12,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from bridge.licensing.server import MAX_BODY_BYTES, RateLimit, RateLimiter
 from bridge.licensing.tokens import LicenseClaims, LicenseStatus, parse_public_key, read_token
@@ -230,6 +231,17 @@ class TestBadInput:
         assert isinstance(response.json()["ok"], bool)
 
 
+class TestBrokenDatabase:
+    def test_internal_failure_is_a_json_500_without_details(self, tmp_path: Path) -> None:
+        """If the key database breaks, clients get a generic JSON 500; details go to the log."""
+        with running_license_server(tmp_path) as server:
+            with server.engine.begin() as conn:
+                conn.execute(text("DROP TABLE license_keys"))
+            response = _post(server, "verify", GOOD["key"], OLD)
+
+        assert _error(response) == (500, "internal", "Internal error; see the log.")
+
+
 class _Clock:
     def __init__(self) -> None:
         self.now = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -282,6 +294,17 @@ class TestRateLimit:
             codes = [_raw(server, b"garbage").status_code for _ in range(3)]
 
         assert codes == [422, 422, 429]
+
+    def test_limiter_makes_room_when_every_client_is_busy(self) -> None:
+        """With no idle client to forget, the oldest one is dropped; memory stays bounded."""
+        limiter = RateLimiter(RateLimit(requests=1, per_seconds=60), max_clients=2)
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        limiter.take("a", start)
+        limiter.take("b", start)
+
+        assert limiter.take("c", start) == 0
+        assert limiter.take("a", start) == 0  # forgotten, so it starts with a full bucket
+        assert limiter.take("c", start) == 60
 
     def test_limiter_forgets_idle_clients_when_full(self) -> None:
         """The limiter's memory stays bounded: idle clients are dropped to admit new ones."""

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.errors import LicenseTokenInvalid
@@ -103,11 +103,56 @@ class TestTampering:
         with pytest.raises(LicenseTokenInvalid):
             read_token(token, PUBLIC_KEY)
 
+    @settings(deadline=None)
     @given(st.text(max_size=300))
     def test_arbitrary_text_is_refused_cleanly(self, token: str) -> None:
         """No string makes read_token fail with anything but LicenseTokenInvalid."""
         with pytest.raises(LicenseTokenInvalid):
             read_token(token, PUBLIC_KEY)
+
+
+def _signed(payload: dict[str, object]) -> str:
+    """Sign ``payload`` as the server would, however wrong its content."""
+    raw = json.dumps(payload).encode()
+    signed = f"vb1.{base64.urlsafe_b64encode(raw).rstrip(b'=').decode()}"
+    signature = base64.urlsafe_b64encode(SERVER_KEY.sign(signed.encode())).rstrip(b"=").decode()
+    return f"{signed}.{signature}"
+
+
+GOOD_BODY = _payload(sign_token(CLAIMS, SERVER_KEY))
+
+
+class TestSignedButMalformed:
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"status": "revoked"},
+            {"key_sha256": "not-a-digest"},
+            {"domain": 42},
+            {"expires_on": 20270630},
+            {"expires_on": "30/06/2027"},
+            {"issued_at": "2026-11-29T10:00:00"},
+            {"surprise": "extra claim"},
+        ],
+    )
+    def test_content_the_bridge_cannot_trust(self, changes: dict[str, object]) -> None:
+        """A correctly signed token with impossible content (a server bug) is still refused."""
+        with pytest.raises(LicenseTokenInvalid, match="content is malformed"):
+            read_token(_signed({**GOOD_BODY, **changes}), PUBLIC_KEY)
+
+    def test_signed_payload_that_is_not_an_object(self) -> None:
+        """A signed JSON list is refused like any malformed content."""
+        raw = base64.urlsafe_b64encode(b"[1, 2]").rstrip(b"=").decode()
+        signature = SERVER_KEY.sign(f"vb1.{raw}".encode())
+        token = f"vb1.{raw}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+        with pytest.raises(LicenseTokenInvalid, match="content is malformed"):
+            read_token(token, PUBLIC_KEY)
+
+    def test_server_cannot_sign_a_time_without_zone(self) -> None:
+        """Signing refuses a naive time rather than issue an ambiguous token."""
+        with pytest.raises(ValueError, match="aware"):
+            sign_token(replace(CLAIMS, issued_at=datetime(2026, 11, 29, 10, 0)), SERVER_KEY)
 
 
 class TestKeys:

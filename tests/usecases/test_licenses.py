@@ -105,6 +105,8 @@ class TestActivateAndVerify:
         assert verified.message == "License Active (billing.example.net, expires 2030-01-01)"
         assert (server.record(key).domain, server.record(key).ip) == ("billing.example.net", IP)
         assert license_allows_provisioning(database, key, settings=server.settings(), now=utc_now())
+        allowed = require_license(database, key, settings=server.settings(), now=utc_now())
+        assert allowed.domain == "billing.example.net"
 
     def test_stored_token_never_holds_the_key(
         self, whmcs: Connection, database: BoundDatabase, server: LicenseServer
@@ -181,11 +183,27 @@ class TestActivateAndVerify:
         assert message == "Invalid License: the license server does not know this key."
 
     def test_no_key_set(self, whmcs: Connection, database: BoundDatabase) -> None:
-        """A product with an empty License Key is invalid, telling the admin where to set it."""
-        report = check_license(database, "  ", settings=Settings(), now=utc_now())
+        """A product with an empty License Key is invalid on every path, saying where to set it."""
+        settings, now = Settings(), utc_now()
+        reports = [
+            check_license(database, "  ", settings=settings, now=now),
+            verify_license(database, "", settings=settings, server_ip=IP, now=now),
+            activate_license(database, "", settings=settings, server_ip=IP, now=now),
+        ]
+
+        assert {report.status for report in reports} == {ReportStatus.INVALID}
+        assert all("enter it in the product's Module Settings" in r.message for r in reports)
+
+    def test_verify_without_ip_or_stored_license(
+        self, whmcs: Connection, database: BoundDatabase, server: LicenseServer
+    ) -> None:
+        """Verify from a call without the server IP, on a key never activated, asks to activate."""
+        report = verify_license(
+            database, server.create_key(), settings=server.settings(), server_ip="", now=utc_now()
+        )
 
         assert report.status is ReportStatus.INVALID
-        assert "enter it in the product's Module Settings" in report.message
+        assert "not activated here; press Activate License" in report.message
 
     def test_activate_needs_the_server_ip(
         self, whmcs: Connection, database: BoundDatabase, server: LicenseServer
