@@ -4,10 +4,10 @@ The bridge sends a license key with the installation it is used on (WHMCS domain
 a fresh nonce; the server answers ``{"ok": true, "result": {"status", "message", "token"}}``. This
 adapter only moves that exchange over HTTP and checks its shape: whether the token is genuine is
 decided by :mod:`bridge.licensing`, which holds the server's public key. Failures are those of
-:class:`~bridge.modules.http.HttpBorder`: unreachable, timeout or 5xx is
+:class:`~bridge.modules.http.HttpBorder`: unreachable, timeout, 5xx or 429 (its rate limit) is
 :class:`~bridge.errors.ProviderUnavailable` (the bridge may then use its cached token for a
-grace period); a 4xx, a 429 included, is :class:`~bridge.errors.ProviderRejected` with the
-server's own message. The key is masked out of every message.
+grace period); any other 4xx is :class:`~bridge.errors.ProviderRejected` with the server's own
+message. The key is masked out of every message.
 """
 
 from __future__ import annotations

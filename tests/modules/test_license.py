@@ -37,6 +37,15 @@ async def _no_token(request: Request) -> Response:
     return JSONResponse({"ok": True, "result": {"status": "active", "message": "active"}})
 
 
+async def _limited(request: Request) -> Response:
+    error = {
+        "code": "rate_limited",
+        "message": "Too many license requests; try again in 9 seconds.",
+    }
+    body = {"ok": False, "error": error}
+    return JSONResponse(body, status_code=429, headers={"Retry-After": "9"})
+
+
 async def _html(request: Request) -> Response:
     return PlainTextResponse("<html>It works!</html>")
 
@@ -47,6 +56,7 @@ ODD = Starlette(
         Route("/banned/v1/verify", _echo_key, methods=["POST"]),
         Route("/tokenless/v1/verify", _no_token, methods=["POST"]),
         Route("/html/v1/verify", _html, methods=["POST"]),
+        Route("/limited/v1/verify", _limited, methods=["POST"]),
     ]
 )
 
@@ -93,6 +103,14 @@ class TestLicenseServerClient:
 
         assert f"refused with 403: key {MASK} is banned" in caught.value.message
         assert KEY not in caught.value.message
+
+    def test_rate_limit_is_temporary(self, odd: Served) -> None:
+        """A 429 is unavailable (try later), with the wait and the server's message."""
+        with (
+            LicenseServerClient(f"{odd.url}/limited") as client,
+            pytest.raises(ProviderUnavailable, match=r"wait 9 s\): Too many license requests"),
+        ):
+            client.verify(QUERY)
 
     def test_answer_without_token(self, odd: Served) -> None:
         """A JSON answer without a token is rejected as not being the license server's."""

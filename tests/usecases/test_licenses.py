@@ -24,7 +24,6 @@ from bridge.errors import (
     LicenseRefused,
     LicenseTokenInvalid,
     NotConfigured,
-    ProviderRejected,
 )
 from bridge.licensing.server import RateLimit
 from bridge.licensing.tokens import key_digest
@@ -396,19 +395,21 @@ class TestProvisioningCheck:
         assert "did not answer at 2026-11-29 22:00 UTC" in waiting.message
         assert retried is ReportStatus.SUSPENDED
 
-    def test_rate_limited_verify_shows_the_server_message_and_check_falls_back(
+    def test_rate_limited_server_counts_as_unavailable(
         self, whmcs: Connection, database: BoundDatabase, tmp_path: Path
     ) -> None:
-        """A 429 is shown on Verify as the server's message; the check keeps the stored token."""
+        """A 429 is temporary: Verify and the check use the stored token, showing the reason."""
         with running_license_server(
             tmp_path, rate_limit=RateLimit(requests=1, per_seconds=10**8)
         ) as limited:
             key = limited.create_key()
             _activate(database, limited, key)
-            with pytest.raises(ProviderRejected, match="429: Too many license requests"):
-                _verify(database, limited.settings(), key)
+            verified = verify_license(
+                database, key, settings=limited.settings(), server_ip=IP, now=utc_now()
+            )
             with freeze_time(utc_now() + REFRESH_AFTER):
-                report = check_license(database, key, settings=limited.settings(), now=utc_now())
+                checked = check_license(database, key, settings=limited.settings(), now=utc_now())
 
-        assert report.status is ReportStatus.ACTIVE
-        assert "Too many license requests" in report.message
+        assert verified.status is checked.status is ReportStatus.ACTIVE
+        assert "rate limited (it asks to wait" in verified.message
+        assert "Too many license requests" in checked.message
