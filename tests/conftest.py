@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
@@ -38,6 +39,11 @@ pytest_plugins = ("tests.fusionpbx_api.fixtures",)
 
 DEFAULT_TEST_DATABASE_URL = "mysql+pymysql://root@127.0.0.1:3306/bridge_test"
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+# Hypothesis's per-example deadline is a timed assertion: on a loaded machine it fails tests that
+# are correct. Examples are still bounded by their count.
+hypothesis_settings.register_profile("bridge", deadline=None)
+hypothesis_settings.load_profile("bridge")
+
 # One suffix per test process: a run (or an xdist worker) names every database, role and login it
 # creates with it, so concurrent runs on the same servers stay apart.
 RUN_SUFFIX = "_".join(

@@ -190,3 +190,81 @@ licenses = Table(
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",
 )
+
+MONEY = Numeric(12, 2, asdecimal=True)
+COST = Numeric(18, 6, asdecimal=True)
+
+# One row per call a billing job has dealt with (billed, free, or not billable at all), so that no
+# job looks at it again: unique on (service, stored call). Costs keep their 6 decimals here.
+billed_calls = Table(
+    "mod_voipbridge_billed_calls",
+    METADATA,
+    Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+    Column("service_id", Integer, nullable=False),
+    Column("cdr_id", BigInteger, nullable=False),
+    Column("client_id", Integer, nullable=False),
+    Column("period_start", Date(), nullable=False),
+    Column("period_end", Date(), nullable=False),
+    Column("job", String(16), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("calltype", String(16), nullable=False),
+    Column("billed_seconds", Integer, nullable=False),
+    Column("free_seconds", Integer, nullable=False),
+    Column("cost", COST, nullable=False),
+    Column("posting_id", BigInteger, nullable=True),
+    Column("rated_at", DateTime(), nullable=False),
+    UniqueConstraint("service_id", "cdr_id", name="uq_mod_voipbridge_billed_calls_service_cdr"),
+    Index("ix_mod_voipbridge_billed_calls_period", "service_id", "period_start"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+# Every amount a job posted to WHMCS (a billable item, or a credit movement), in the client's
+# currency: positive charges the client, negative gives back. Rows of one WHMCS credit movement
+# share its id (real-time billing posts one ledger row per service per run).
+postings = Table(
+    "mod_voipbridge_postings",
+    METADATA,
+    Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+    Column("job", String(16), nullable=False),
+    Column("service_id", Integer, nullable=False),
+    Column("client_id", Integer, nullable=False),
+    Column("currency_id", Integer, nullable=False),
+    Column("period_start", Date(), nullable=False),
+    Column("period_end", Date(), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("calls", Integer, nullable=False),
+    Column("whmcs_table", String(32), nullable=False),
+    Column("whmcs_id", Integer, nullable=True),
+    Column("adjusts_posting_id", BigInteger, nullable=True),
+    Column("description", Text, nullable=False),
+    Column("created_at", DateTime(), nullable=False),
+    Index("ix_mod_voipbridge_postings_period", "service_id", "period_start"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+# Real-time billing's running totals per service and billing period: the exact cost of the calls
+# taken so far and the whole cents already moved, so cents taken = the rounded sum of the costs.
+realtime_totals = Table(
+    "mod_voipbridge_realtime_totals",
+    METADATA,
+    Column("service_id", Integer, primary_key=True, autoincrement=False),
+    Column("period_start", Date(), primary_key=True),
+    Column("cost", COST, nullable=False),
+    Column("taken", MONEY, nullable=False),
+    Column("updated_at", DateTime(), nullable=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+# Job locks where the database has no named locks (SQLite, the demo): one row per running job.
+job_locks = Table(
+    "mod_voipbridge_job_locks",
+    METADATA,
+    Column("job", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires_at", DateTime(), nullable=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
