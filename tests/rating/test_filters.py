@@ -138,9 +138,15 @@ class TestScreen:
             ("[inbound]", "911", "911", Direction.INBOUND, (Status.SUPPRESSED, "[inbound]")),
             ("911", "[inbound]", "911", Direction.INBOUND, (Status.SUPPRESSED, "911")),
             ("911", "[inbound]", "912", Direction.INBOUND, (Status.EXCLUDED, "[inbound]")),
+            # Within the exclude list a keyword is named before a pattern, as match() does.
+            ("", "9xx,[inbound]", "911", Direction.INBOUND, (Status.EXCLUDED, "[inbound]")),
+            ("", "9xx,[inbound]", "911", OUT, (Status.EXCLUDED, "9xx")),
             ("", "[local]", "2113", Direction.LOCAL, (Status.EXCLUDED, "[local]")),
             ("[local]", "", "2113", Direction.LOCAL, (Status.SUPPRESSED, "[local]")),
             ("[local]", "", "2113", OUT, None),
+            # Keyword-only lists: no number can match, only the direction decides.
+            ("[local]", "[inbound]", "911", OUT, None),
+            ("[local]", "[inbound]", "911", Direction.INBOUND, (Status.EXCLUDED, "[inbound]")),
         ],
     )
     def test_suppress_wins_over_exclude(
