@@ -80,6 +80,26 @@ class TestSpecialRateCheck:
         # 61 s -> 66 s: 0.20 + 0.03 x 66 / 60 = 0.233.
         assert "Billed Seconds: 66 (increment 60/6, package outbound)\nCost: $0.233000" in text
 
+    def test_per_minute_rule_shows_no_flat_rate(self) -> None:
+        """A per-minute rule prints its per-minute rate only: it has no flat part to show."""
+        per_minute = SpecialRule(
+            4,
+            "1900",
+            PatternType.PREFIX,
+            RuleDirection.OUTBOUND,
+            BillingMode.PER_MINUTE,
+            per_minute=Decimal("0.50"),
+        )
+        plan = make_plan(Package("61"), special=SpecialBilling(True, (per_minute,)))
+        (call,) = rate_calls([make_cdr("1900123456", 61)], plan).calls
+        # 61 s -> 120 s under the default 60/60: 0.50 x 2 = 1.00.
+        assert explain_call(call, plan).splitlines()[3:7] == [
+            "Billing Mode: per_minute",
+            "Per Minute Rate: $0.50",
+            "Billed Seconds: 120 (increment 60/60, default)",
+            "Cost: $1.000000",
+        ]
+
     def test_unmatched_call_lists_every_rule_checked(self) -> None:
         """A call no rule matches shows each rule as NO MATCH and says it is not billed."""
         (call,) = rate_calls([make_cdr("12125550100", 60)], SPECIAL_PLAN).calls
