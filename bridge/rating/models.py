@@ -286,11 +286,6 @@ class RatedCall(NamedTuple):
         return None if self.entry is None else self.entry.rule
 
     @property
-    def chargeable_seconds(self) -> int:
-        """Return the billed seconds not covered by free minutes."""
-        return self.billed_seconds - self.free_seconds
-
-    @property
     def reason(self) -> str:
         """Return one line saying which rule decided this call, e.g. ``exclude filter 911``."""
         entry = self.entry

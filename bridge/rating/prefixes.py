@@ -51,10 +51,6 @@ class PrefixIndex(Generic[V]):
         """Return the prefix → value map itself, for hot loops that probe it directly."""
         return self._values
 
-    def get(self, prefix: str) -> V | None:
-        """Return the value stored under exactly ``prefix``, or None."""
-        return self._values.get(prefix)
-
     @property
     def lengths(self) -> tuple[int, ...]:
         """Return the distinct prefix lengths in the index, longest first."""
