@@ -8,15 +8,22 @@ from decimal import Decimal
 import pytest
 
 from bridge.rating import (
+    BillingMode,
     Cdr,
     CustomRate,
     Direction,
     Increment,
     InvalidRatingInput,
+    Package,
+    PatternType,
     RateRow,
+    RuleDirection,
+    SpecialBilling,
+    SpecialRule,
     Status,
+    rate_calls,
 )
-from tests.rating.builders import START, make_cdr
+from tests.rating.builders import START, make_cdr, make_plan
 
 
 class TestIncrement:
@@ -179,3 +186,23 @@ class TestStatus:
     ) -> None:
         """Suppressed calls and calls no special rule matched are hidden; the rest are shown."""
         assert status.shown is shown
+
+
+class TestRatedCall:
+    """A rated call says in one line which rule decided it."""
+
+    @pytest.mark.parametrize(
+        ("pattern", "pattern_type", "mode", "number", "reason"),
+        [
+            ("1300", PatternType.PREFIX, BillingMode.FLAT_PER_CALL, "1300123456", "1300*"),
+            (r"13\d{4}", PatternType.REGEX, BillingMode.HYBRID, "131234", r"13\d{4}"),
+        ],
+    )
+    def test_special_rate_reason_names_the_rule(
+        self, pattern: str, pattern_type: PatternType, mode: BillingMode, number: str, reason: str
+    ) -> None:
+        """A special-rate call names its rule's id, pattern as invoices show it, and mode."""
+        rule = SpecialRule(7, pattern, pattern_type, RuleDirection.OUTBOUND, mode)
+        plan = make_plan(Package("61"), special=SpecialBilling(True, (rule,)))
+        (call,) = rate_calls([make_cdr(number)], plan).calls
+        assert call.reason == f"special rule 7 {reason} ({mode})"
