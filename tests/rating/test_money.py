@@ -90,6 +90,12 @@ class TestCallCost:
         with pytest.raises(InvalidRatingInput):
             Price(rate, fee)
 
+    @pytest.mark.parametrize(("rate", "fee"), [(0.0345, Decimal(0)), (Decimal("0.0345"), 0.01)])
+    def test_price_refuses_floats(self, rate: Decimal, fee: Decimal) -> None:
+        """A float rate or fee is refused by name: a float cannot hold every cent exactly."""
+        with pytest.raises(InvalidRatingInput, match="needs Decimal rate and fee, never floats"):
+            Price(rate, fee)
+
 
 class TestTotals:
     """Invoice lines and credit movements round once, to cents, on the sum."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,15 @@ def test_patterns_with_quotes_and_backslashes_survive() -> None:
     rule = parse_package_toml(package_toml(original)).special.rules[0]
 
     assert (rule.name, rule.pattern) == ('Say "hi"', r"900\d{7}")
+
+
+def test_flat_inbound_rate_is_written_as_a_string_amount() -> None:
+    """A flat inbound rate is written as an exact string and reads back to the same Decimal."""
+    original = parse_package_toml(
+        'country_code = "44"\nbill_inbound = true\ninbound_rate = "0.0050"\n'
+    )
+
+    text = package_toml(original)
+
+    assert 'inbound_rate = "0.005"\n' in text
+    assert parse_package_toml(text).package.inbound_rate == Decimal("0.005")
