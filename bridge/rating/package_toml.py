@@ -43,8 +43,9 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from bridge.rating.errors import InvalidRatingInput
@@ -96,13 +97,7 @@ def parse_package_toml(text: str, *, source: str = "PACKAGE.toml") -> PackageFil
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PackageFileError(f"{source}: {exc}") from None
-    where = TomlLocator(text, source)
-    try:
-        return _build(data, where)
-    except PackageFileError:
-        raise
-    except InvalidRatingInput as exc:
-        raise PackageFileError(f"{where.at(())}: {exc}") from None
+    return _build(data, TomlLocator(text, source))
 
 
 def _build(data: Mapping[str, Any], where: TomlLocator) -> PackageFile:
@@ -113,25 +108,26 @@ def _build(data: Mapping[str, Any], where: TomlLocator) -> PackageFile:
     if not isinstance(filters, dict):
         raise PackageFileError(f"{where.at(('filters',))}: filters must be a [filters] table")
     _only(filters, _FILTER_KEYS, ("filters",), where)
-    package = Package(
-        name=_text(data, "name", (), where, default=""),
-        country_code=_code(data, "country_code", where),
-        exit_code=_code(data, "exit_code", where) if "exit_code" in data else None,
-        local_prefix=_flag(data, "local_prefix", (), where, default=False),
-        nanp_10_digit=_flag(data, "nanp_10_digit", (), where, default=False),
-        markup_percent=_money_or(data, "markup_percent", (), where, Decimal(0), percent=True),
-        free_minutes=_whole(data, "free_minutes", (), where, default=0),
-        bill_inbound=_flag(data, "bill_inbound", (), where, default=False),
-        inbound_rate=_money_or(data, "inbound_rate", (), where, None),
-        outbound_increment=_increment(data, "outbound_increment", where),
-        inbound_increment=_increment(data, "inbound_increment", where),
-        custom_rates=tuple(
-            _custom_rate(entry, n, where)
-            for n, entry in enumerate(_tables(data, "custom_rates", where))
-        ),
-        suppress=_filters(filters, "suppress", where),
-        exclude=_filters(filters, "exclude", where),
-    )
+    settings: dict[str, Any] = {
+        "name": _text(data, "name", (), where, default=""),
+        "country_code": _code(data, "country_code", where),
+        "exit_code": _code(data, "exit_code", where) if "exit_code" in data else None,
+        "local_prefix": _flag(data, "local_prefix", (), where, default=False),
+        "nanp_10_digit": _flag(data, "nanp_10_digit", (), where, default=False),
+        "markup_percent": _money_or(data, "markup_percent", (), where, Decimal(0), percent=True),
+        "free_minutes": _whole(data, "free_minutes", (), where, default=0),
+        "bill_inbound": _flag(data, "bill_inbound", (), where, default=False),
+        "inbound_rate": _money_or(data, "inbound_rate", (), where, None),
+        "outbound_increment": _increment(data, "outbound_increment", where),
+        "inbound_increment": _increment(data, "inbound_increment", where),
+    }
+    custom_rates = [
+        _custom_rate(entry, n, where)
+        for n, entry in enumerate(_tables(data, "custom_rates", where))
+    ]
+    settings["suppress"] = _filters(filters, "suppress", where)
+    settings["exclude"] = _filters(filters, "exclude", where)
+    package = _package(settings, custom_rates, where)
     rules = tuple(
         _rule(entry, n, where) for n, entry in enumerate(_tables(data, "special_rules", where))
     )
@@ -141,6 +137,26 @@ def _build(data: Mapping[str, Any], where: TomlLocator) -> PackageFile:
         special=SpecialBilling(enabled=enabled, rules=rules),
         realtime_billing=_flag(data, "realtime_billing", (), where, default=False),
     )
+
+
+def _package(
+    settings: Mapping[str, Any], custom_rates: list[CustomRate], where: TomlLocator
+) -> Package:
+    """Return the package, handing it one setting and one custom rate at a time.
+
+    ``Package`` checks its settings together; given them one by one, a refusal points at the
+    line of the setting it refused (a country code, a custom rate's prefix set twice).
+    """
+    package = _checked(partial(Package, settings["country_code"]), ("country_code",), where)
+    for key, value in settings.items():
+        path = ("filters", key) if key in _FILTER_KEYS else (key,)
+        package = _checked(partial(replace, package, **{key: value}), path, where)
+    for n, custom in enumerate(custom_rates):
+        added = (*package.custom_rates, custom)
+        package = _checked(
+            partial(replace, package, custom_rates=added), ("custom_rates", n, "prefix"), where
+        )
+    return package
 
 
 def _custom_rate(entry: Mapping[str, Any], n: int, where: TomlLocator) -> CustomRate:

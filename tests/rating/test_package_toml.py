@@ -132,6 +132,44 @@ class TestParsePackageToml:
                 r"PACKAGE.toml:3: unknown key 'filters.block'",
             ),
             ('country_code = "1\n', r"PACKAGE.toml: .*line 1"),
+            (
+                'country_code = "1"\nfilters = "911"\n',
+                r"PACKAGE.toml:2: filters must be a \[filters\] table",
+            ),
+            (
+                'country_code = "1"\ncustom_rates = "1876=0.18"\n',
+                r"PACKAGE.toml:2: custom_rates must be written as \[\[custom_rates\]\] tables",
+            ),
+            ('country_code = "1"\nname = 5\n', r"PACKAGE.toml:2: name must be a string$"),
+            (
+                'country_code = "1"\nbill_inbound = "yes"\n',
+                r"PACKAGE.toml:2: bill_inbound must be true or false$",
+            ),
+            (
+                'country_code = "1"\n[[special_rules]]\npattern = "1300"\nmode = "hybrid"\n'
+                'priority = "high"\n',
+                r"PACKAGE.toml:5: special_rules\[1\].priority must be a whole number$",
+            ),
+            (
+                'country_code = "1"\n[[custom_rates]]\nprefix = "1876"\n',
+                r"PACKAGE.toml:2: custom_rates\[1\].rate is required$",
+            ),
+            (
+                'country_code = "1"\ninbound_rate = 5\n',
+                r"PACKAGE.toml:2: inbound_rate must be a string amount$",
+            ),
+            (
+                'country_code = "1"\nmarkup_percent = true\n',
+                r"PACKAGE.toml:2: markup_percent must be a string amount$",
+            ),
+            (
+                'country_code = "1"\ninbound_rate = "five cents"\n',
+                r"PACKAGE.toml:2: inbound_rate 'five cents' is not a number$",
+            ),
+            (
+                'country_code = "1"\n[filters]\nsuppress = "911"\nexclude = "1800-xxx"\n',
+                r"PACKAGE.toml:4: filter pattern '1800-xxx' may hold only digits",
+            ),
         ],
         ids=[
             "unknown-key",
@@ -145,9 +183,94 @@ class TestParsePackageToml:
             "bad-prefix",
             "unknown-filter",
             "syntax",
+            "filters-not-a-table",
+            "custom-rates-not-tables",
+            "name-not-text",
+            "flag-not-bool",
+            "rule-priority-not-whole",
+            "custom-rate-without-rate",
+            "amount-not-text",
+            "percent-not-text",
+            "amount-not-a-number",
+            "bad-filter",
         ],
     )
     def test_errors_name_file_line_and_key(self, text: str, expected: str) -> None:
         """Each mistake is reported with the line it is on and what was expected."""
         with pytest.raises(PackageFileError, match=expected):
             parse_package_toml(text)
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            (
+                'name = "X"\ncountry_code = "01"\n',
+                "PACKAGE.toml:2: country code '01' cannot start with 0",
+            ),
+            (
+                'name = "X"\ncountry_code = "1234"\n',
+                "PACKAGE.toml:2: country code '1234' is longer than 3 digits",
+            ),
+            (
+                'name = "X"\ncountry_code = -1\n',
+                "PACKAGE.toml:2: country code must be digits only, not '-1'",
+            ),
+            (
+                'country_code = "1"\nexit_code = "0x1"\n',
+                "PACKAGE.toml:2: international exit code must be digits only, not '0x1'",
+            ),
+            (
+                'country_code = "1"\nfree_minutes = 5\nmarkup_percent = "-100"\n',
+                "PACKAGE.toml:3: markup -100% would make rates zero or negative",
+            ),
+            (
+                'name = "X"\ncountry_code = "1"\n\n[[custom_rates]]\nprefix = "1876"\n'
+                'rate = "0.18"\n\n[[custom_rates]]\nprefix = "44"\nrate = "0.02"\n\n'
+                '[[custom_rates]]\nprefix = "1876"\nrate = "0.20"\n',
+                "PACKAGE.toml:13: package 'X': custom rate prefix 1876 is set twice "
+                "(0.18 and 0.20)",
+            ),
+        ],
+        ids=[
+            "country-code-zero",
+            "country-code-long",
+            "country-code-sign",
+            "exit-code",
+            "markup",
+            "custom-rate-twice",
+        ],
+    )
+    def test_package_checks_name_the_line_of_the_setting(self, text: str, expected: str) -> None:
+        """A setting the package refuses is reported on its own line, not the file's first."""
+        with pytest.raises(PackageFileError) as caught:
+            parse_package_toml(text)
+        assert str(caught.value) == expected
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            (
+                'country_code = "1"\nspecial_rules = [{ pattern = "1300", mode = "flat" }]\n',
+                "PACKAGE.toml: special_rules[1].mode 'flat' is not one of flat_per_call, "
+                "per_minute, hybrid",
+            ),
+            (
+                'country_code = "1"\n"free_minutes" = "lots"\n',
+                "PACKAGE.toml: free_minutes must be a whole number",
+            ),
+        ],
+        ids=["inline-array-of-tables", "quoted-key"],
+    )
+    def test_unlocated_key_is_reported_with_the_file_and_key(
+        self, text: str, expected: str
+    ) -> None:
+        """A key written where no line can be found for it still names the file and the key."""
+        with pytest.raises(PackageFileError) as caught:
+            parse_package_toml(text)
+        assert str(caught.value) == expected
+
+    def test_integers_where_the_format_allows_them(self) -> None:
+        """A country code and a markup percentage may be written as TOML integers."""
+        package = parse_package_toml("country_code = 44\nmarkup_percent = 15\n").package
+
+        assert (package.country_code, package.markup_percent) == ("44", Decimal(15))
