@@ -101,11 +101,14 @@ def _scan_quantifier(pattern: str, start: int) -> tuple[int, bool, bool] | None:
         close = pattern.find("}", start)
         body = pattern[start + 1 : close] if close > start else ""
         low, comma, high = body.partition(",")
-        if close < 0 or not low.isdigit() or not (high == "" or high.isdigit()):
+        # `regex` reads `{,n}` as `{0,n}` (and `{,}` as `*`); `{}` or `{x}` are literal text.
+        if close < 0 or not (low.isdigit() or (comma and low == "")):
+            return None
+        if not (high == "" or high.isdigit()):
             return None
         end = close + 1
         unbounded = bool(comma) and high == ""
-        variable = unbounded or (bool(comma) and int(high) != int(low))
+        variable = unbounded or (bool(comma) and int(high) != int(low or "0"))
     if end < len(pattern) and pattern[end] in "?+":
         end += 1  # lazy or possessive suffix
     return end, variable, unbounded

@@ -182,6 +182,11 @@ class TestValidation:
             (r"(?:13\d?)+", "repeats a group that itself repeats"),
             (r"((13)+0)*", "repeats a group that itself repeats"),
             (r"(\d{2,})+", "repeats a group that itself repeats"),
+            # {,3} is {0,3} to the regex module, so it repeats as much as {0,3} does.
+            (r"(\d{,3})+", "repeats a group that itself repeats"),
+            (r"(1{,})*2", "repeats a group that itself repeats"),
+            # The inner group varies, so the outer one does too.
+            (r"((\d?)1)+", "repeats a group that itself repeats"),
             # No nesting, yet exponential in `regex` on a near-miss: caught by the probe numbers.
             (r"(\d|\d\d)+", "took over"),
         ],
@@ -202,6 +207,13 @@ class TestValidation:
             (r"\(\d+\)", "(12)"),
             (r"1{2,3}", "111"),
             (r"(?P<area>\d{3})\d+", "2125"),
+            # Brackets, parentheses and + inside a class (after ] or ^]) are literal characters.
+            (r"[](\d+)+]\d", "12"),
+            (r"[^](\d+)+]\d", "*1"),
+            # A lazy suffix on a fixed count is not an optional atom.
+            (r"(61\d{3}?)+", "61123"),
+            # A brace that is not a count is literal text.
+            (r"(1{x})+", "1{x}1{x}"),
         ],
     )
     def test_ordinary_regexes_are_accepted(self, pattern: str, number: str) -> None:
