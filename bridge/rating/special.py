@@ -90,6 +90,11 @@ def _scan_class(pattern: str, start: int) -> int:
     return i + 1
 
 
+def _ascii_digits(text: str) -> bool:
+    """Whether ``text`` is ASCII digits (``str.isdigit`` also takes ``²`` and ``٣``)."""
+    return text.isascii() and text.isdigit()
+
+
 def _scan_quantifier(pattern: str, start: int) -> tuple[int, bool, bool] | None:
     """Return ``(end, variable, unbounded)`` for a quantifier at ``start``, or None if none."""
     char = pattern[start]
@@ -101,10 +106,10 @@ def _scan_quantifier(pattern: str, start: int) -> tuple[int, bool, bool] | None:
         close = pattern.find("}", start)
         body = pattern[start + 1 : close] if close > start else ""
         low, comma, high = body.partition(",")
-        # `regex` reads `{,n}` as `{0,n}` (and `{,}` as `*`); `{}` or `{x}` are literal text.
-        if close < 0 or not (low.isdigit() or (comma and low == "")):
+        # `regex` reads `{,n}` as `{0,n}` (and `{,}` as `*`); `{}`, `{x}` or `{²}` are text.
+        if close < 0 or not (_ascii_digits(low) or (comma and not low)):
             return None
-        if not (high == "" or high.isdigit()):
+        if high and not _ascii_digits(high):
             return None
         end = close + 1
         unbounded = bool(comma) and high == ""

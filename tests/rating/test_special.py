@@ -214,6 +214,9 @@ class TestValidation:
             (r"(61\d{3}?)+", "61123"),
             # A brace that is not a count is literal text.
             (r"(1{x})+", "1{x}1{x}"),
+            # So is a brace with other digits than 0-9 (the regex module reads it as text).
+            (r"1{1,²}", "1{1,²}"),
+            (r"(1{1,٣})+", "1{1,٣}"),
         ],
     )
     def test_ordinary_regexes_are_accepted(self, pattern: str, number: str) -> None:
