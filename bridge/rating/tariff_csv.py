@@ -20,7 +20,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from bridge.errors import BadLine
 from bridge.rating.errors import InvalidRatingInput
@@ -224,10 +224,8 @@ class TariffCsvReader:
             raise InvalidRatingInput(
                 f"{field} {text!r} has more than {MAX_RATE_DECIMALS} decimals or 10 digits"
             )
-        try:
-            return Decimal(cleaned)
-        except InvalidOperation:  # pragma: no cover - the pattern above admits only numbers
-            raise InvalidRatingInput(f"{field} {text!r} is not a number") from None
+        # Decimal reads every digit that `\d` admits (all of Unicode's decimal digits).
+        return Decimal(cleaned)
 
     def _optional_amount(self, text: str | None, field: str) -> Decimal | None:
         return None if not text else self._amount(text, field)

@@ -47,6 +47,24 @@ class TestMapping:
         assert mapping["Description"] == "Description"
         assert mapping["Prefix"] == "Code"
 
+    def test_saved_mapping_for_columns_the_card_no_longer_has_is_ignored(self) -> None:
+        """A saved column missing from a new card, or a field that no longer exists, is skipped."""
+        header = ["Description", "Prefix", "RateValue", "Increment"]
+
+        mapping = resolve_mapping(header, {"RateValue": "Price", "Notes": "Description"})
+
+        assert mapping == {field: field for field in header}
+
+    def test_override_can_swap_two_columns(self) -> None:
+        """--map can swap two columns the provider labelled the wrong way round."""
+        header = ["Description", "Prefix", "RateValue", "Increment", "Oldrate"]
+
+        mapping = resolve_mapping(
+            header, overrides={"RateValue": "Oldrate", "Oldrate": "RateValue"}
+        )
+
+        assert (mapping["RateValue"], mapping["Oldrate"]) == ("Oldrate", "RateValue")
+
     def test_missing_required_column_names_it_and_the_header(self) -> None:
         """A card without a rate column says which field is unmapped and what columns exist."""
         with pytest.raises(
@@ -117,6 +135,50 @@ class TestReader:
         assert "line 8: prefix 1 is already on line 2" in message
         assert "line 5: RateValue '-0.01' is negative" in message
         assert [row.prefix for row in good] == ["1"]
+
+    @pytest.mark.parametrize(
+        ("row", "message"),
+        [
+            ("Canada,,0.01,6,,", "Prefix is empty"),
+            (",1,0.01,6,,", "Description is empty"),
+            (f"Long,{'1' * 33},0.01,6,,", f"Prefix {'1' * 33} is longer than 32 digits"),
+            (f"{'D' * 256},1,0.01,6,,", "Description is longer than 255 characters"),
+            (f"Canada,1,0.01,6,{'S' * 65},", "ShortDescription is longer than 64 characters"),
+            (
+                "Canada,1,0.012345678,6,,",
+                "RateValue '0.012345678' has more than 8 decimals or 10 digits",
+            ),
+            (
+                "Canada,1,12345678901,6,,",
+                "RateValue '12345678901' has more than 8 decimals or 10 digits",
+            ),
+            (
+                "Canada,1,0.01,6,,01/12/2025",
+                "Lastratechangedate '01/12/2025' is not a date (use YYYY-MM-DD)",
+            ),
+        ],
+        ids=[
+            "no-prefix",
+            "no-description",
+            "long-prefix",
+            "long-description",
+            "long-short-description",
+            "too-many-decimals",
+            "too-many-digits",
+            "bad-date",
+        ],
+    )
+    def test_bad_value_is_reported_with_its_line_and_reason(self, row: str, message: str) -> None:
+        """Each value the tariff cannot store is reported with its line; the card is refused."""
+        header = "Description,Prefix,RateValue,Increment,ShortDescription,Lastratechangedate\n"
+        reader = _read(f"{header}Good,44,0.02,60,,\n{row}\n", source="card.csv")
+        good = [r.prefix for r in reader.rows()]
+
+        with pytest.raises(TariffCsvError) as caught:
+            reader.finish()
+
+        assert str(caught.value).splitlines()[1:] == [f"  line 3: {message}"]
+        assert good == ["44"]
 
     def test_exact_repeats_are_kept_once(self) -> None:
         """The same row twice is not a conflict; it is imported once."""
