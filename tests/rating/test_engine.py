@@ -146,6 +146,14 @@ class TestStandardRates:
         assert call.description == "North America"
         assert call.cost == Decimal("0.005000")
 
+    def test_prefixes_longer_than_the_number_are_skipped(self) -> None:
+        """A short number passes over custom and tariff prefixes longer than itself to its own."""
+        package = Package("44", custom_rates=(CustomRate("447700900123", Decimal("0.01")),))
+        tariff = make_tariff([make_row("44", "0.02"), make_row("447700900123456", "0.50")])
+        call = rate_one(make_cdr("4477009", 60), make_plan(package, tariff=tariff))
+        assert (call.status, call.prefix, call.rate) == (Status.BILLED, "44", Decimal("0.02"))
+        assert call.cost == Decimal("0.020000")
+
     def test_custom_rate_increment_when_the_package_sets_none(self) -> None:
         """A custom rate's own increment applies when the package has none for outbound."""
         custom = CustomRate("1876", Decimal("0.30"), increment=Increment(6, 6))
