@@ -15,7 +15,7 @@ instead of one SQL query per call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -45,11 +45,6 @@ class PrefixIndex(Generic[V]):
                 if value is not None:
                     return value
         return None
-
-    @property
-    def mapping(self) -> Mapping[str, V]:
-        """Return the prefix → value map itself, for hot loops that probe it directly."""
-        return self._values
 
     @property
     def lengths(self) -> tuple[int, ...]:
