@@ -40,7 +40,7 @@ from bridge.errors import (
     SignatureMissing,
     TimestampSkew,
 )
-from bridge.store.nonces import remember_nonce
+from bridge.store.nonces import forget_expired_nonces, remember_nonce
 from bridge.web.state import app_state
 
 T = TypeVar("T")
@@ -167,6 +167,9 @@ async def accept_signed(request: Request, parse: Callable[[bytes], T]) -> T:
 def spend_nonce(database: Database, nonce: str, now: datetime) -> None:
     """Record ``nonce`` as used, or raise :class:`NonceReused` if it was used in the window."""
     with database.transaction() as conn:
-        fresh = remember_nonce(conn, nonce, now=now, window=timedelta(seconds=MAX_SKEW_SECONDS))
+        fresh = remember_nonce(conn, nonce, now=now)
+    # Purging in the nonce's own transaction let two parallel calls deadlock (bridge/store/nonces).
+    with database.transaction() as conn:
+        forget_expired_nonces(conn, now=now, window=timedelta(seconds=MAX_SKEW_SECONDS))
     if not fresh:
         raise NonceReused("This request was already received (replayed nonce); it was ignored.")
