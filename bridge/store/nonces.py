@@ -19,16 +19,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import String, select
+from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
-from bridge.store.tables import nonces
+from bridge.store.tables import Identifier, nonces
 
 # Rows purged per call at most: a call never does unbounded work, and since calls purge more
 # than they add, a backlog (after downtime) is gone after a few calls.
 PURGE_BATCH = 100
-_NONCE_LENGTH = cast(String, nonces.c.nonce.type).length or 0
+_NONCE_LENGTH = cast(Identifier, nonces.c.nonce.type).length
 
 
 def remember_nonce(conn: Connection, nonce: str, *, now: datetime) -> bool:

@@ -2,9 +2,17 @@
 
 These definitions are what the code queries; ``bridge/store/migrations/versions`` are what builds
 them. A test checks that a freshly migrated database matches this metadata.
+
+Identifiers the bridge owns (call ids, tariff and package names, prefixes, nonces, scopes, license
+key digests, job names) are :class:`Identifier` columns, compared exactly: MySQL's and MariaDB's
+default collations fold case and accents, which made ``CaseTest-A1b2`` and ``casetest-a1b2`` one
+call and ``tm`` the same tariff as ``TM``. SQLite compares text exactly (its default ``BINARY``
+collation) already.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -21,15 +29,50 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 VERSION_TABLE = "mod_voipbridge_alembic_version"
+
+
+def identifier_collation(dialect: Dialect) -> str:
+    """Return the exact (binary, no-pad where the server has one) utf8mb4 collation to use."""
+    # utf8mb4_bin still pads: it finds 'TM' equal to 'TM '. MariaDB (10.2+) and MySQL 8.0.17+
+    # have binary collations that do not; MySQL 5.7 has only utf8mb4_bin.
+    if getattr(dialect, "is_mariadb", False):
+        return "utf8mb4_nopad_bin"
+    if (dialect.server_version_info or (0,)) >= (8, 0, 17):
+        return "utf8mb4_0900_bin"
+    return "utf8mb4_bin"
+
+
+class Identifier(TypeDecorator[str]):
+    """A ``VARCHAR(length)`` compared exactly: a binary collation on MySQL/MariaDB."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Return the dialect's column type: with a binary collation on MySQL/MariaDB."""
+        if dialect.name in ("mysql", "mariadb"):
+            collation = identifier_collation(dialect)
+            return dialect.type_descriptor(
+                mysql.VARCHAR(self.length, charset="utf8mb4", collation=collation)
+            )
+        return dialect.type_descriptor(String(self.length))
+
 
 METADATA = MetaData()
 
 nonces = Table(
     "mod_voipbridge_nonces",
     METADATA,
-    Column("nonce", String(64), primary_key=True),
+    Column("nonce", Identifier(64), primary_key=True),
     Column("seen_at", DateTime(), nullable=False),
     Index("ix_mod_voipbridge_nonces_seen_at", "seen_at"),
     mysql_engine="InnoDB",
@@ -42,7 +85,7 @@ tariffs = Table(
     "mod_voipbridge_tariffs",
     METADATA,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(128), nullable=False, unique=True),
+    Column("name", Identifier(128), nullable=False, unique=True),
     Column("column_map", Text, nullable=False),
     Column("source_file", String(255), nullable=False, server_default=""),
     Column("rate_count", Integer, nullable=False, server_default="0"),
@@ -56,7 +99,7 @@ tariff_rates = Table(
     METADATA,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("tariff_id", Integer, nullable=False),
-    Column("prefix", String(32), nullable=False),
+    Column("prefix", Identifier(32), nullable=False),
     Column("description", String(255), nullable=False),
     Column("rate", RATE, nullable=False),
     Column("increment", Integer, nullable=False),
@@ -74,7 +117,7 @@ packages = Table(
     "mod_voipbridge_packages",
     METADATA,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(128), nullable=False, unique=True),
+    Column("name", Identifier(128), nullable=False, unique=True),
     Column("tariff_id", Integer, nullable=True),
     Column("inbound_tariff_id", Integer, nullable=True),
     Column("country_code", String(3), nullable=False),
@@ -101,7 +144,7 @@ package_rates = Table(
     METADATA,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("package_id", Integer, nullable=False),
-    Column("prefix", String(32), nullable=False),
+    Column("prefix", Identifier(32), nullable=False),
     Column("rate", RATE, nullable=False),
     Column("description", String(255), nullable=False, server_default=""),
     UniqueConstraint("package_id", "prefix", name="uq_mod_voipbridge_package_rates_prefix"),
@@ -134,7 +177,7 @@ cdrs = Table(
     METADATA,
     Column("id", _BIG_ID, primary_key=True, autoincrement=True),
     Column("server_id", Integer, nullable=False),
-    Column("uuid", String(64), nullable=False),
+    Column("uuid", Identifier(64), nullable=False),
     Column("service_id", Integer, nullable=True),
     Column("domain", String(255), nullable=False, server_default=""),
     Column("direction", String(8), nullable=False),
@@ -157,7 +200,7 @@ cdr_watermarks = Table(
     "mod_voipbridge_cdr_watermarks",
     METADATA,
     Column("server_id", Integer, primary_key=True),
-    Column("scope", String(255), primary_key=True),
+    Column("scope", Identifier(255), primary_key=True),
     Column("collected_to", DateTime(), nullable=False),
     Column("updated_at", DateTime(), nullable=False),
     mysql_engine="InnoDB",
@@ -181,7 +224,7 @@ licenses = Table(
     "mod_voipbridge_licenses",
     METADATA,
     # The key itself is never stored: its SHA-256 names the row, its last characters show it.
-    Column("key_sha256", String(64), primary_key=True),
+    Column("key_sha256", Identifier(64), primary_key=True),
     Column("key_hint", String(16), nullable=False),
     Column("token", Text, nullable=False),
     Column("confirmed_at", DateTime(), nullable=False),
@@ -262,7 +305,7 @@ realtime_totals = Table(
 job_locks = Table(
     "mod_voipbridge_job_locks",
     METADATA,
-    Column("job", String(64), primary_key=True),
+    Column("job", Identifier(64), primary_key=True),
     Column("holder", String(128), nullable=False),
     Column("expires_at", DateTime(), nullable=False),
     mysql_engine="InnoDB",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 
 from bridge.store.migrate import get_migration_state, upgrade_database
 from bridge.store.tables import METADATA, VERSION_TABLE
+from tests.conftest import drop_database, recreate_database
+from tests.store.schema_snapshot import describe_schema
 
 
 class TestMigrations:
@@ -27,6 +29,33 @@ class TestMigrations:
         assert state.up_to_date
         assert state.current == state.head
         engine.dispose()
+
+    def test_migrated_sqlite_matches_the_declared_tables(self, tmp_path: Path) -> None:
+        """On SQLite, migrations build exactly the tables, keys and indexes tables.py declares."""
+        migrated = create_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+        declared = create_engine(f"sqlite:///{tmp_path / 'declared.db'}")
+        upgrade_database(migrated)
+        METADATA.create_all(declared)
+
+        with migrated.connect() as left, declared.connect() as right:
+            assert describe_schema(left) == describe_schema(right)
+        migrated.dispose()
+        declared.dispose()
+
+    def test_migrated_mariadb_matches_the_declared_tables(
+        self, conn: Connection, mariadb_url: URL
+    ) -> None:
+        """On MariaDB, the migrated test database has the declared columns, collations and keys."""
+        url = mariadb_url.set(database=f"{mariadb_url.database}_declared")
+        recreate_database(url)
+        declared = create_engine(url)
+        try:
+            METADATA.create_all(declared)
+            with declared.connect() as right:
+                assert describe_schema(conn) == describe_schema(right)
+        finally:
+            declared.dispose()
+            drop_database(url)
 
     def test_migrating_twice_changes_nothing(self, tmp_path: Path) -> None:
         """A second `bridge migrate` is a no-op at the same revision."""
