@@ -36,7 +36,8 @@ what is wrong and what to do, and never contain a password or secret.
     └── DatabaseError (503 database_error)
         ├── DatabaseUnavailable (503 database_unavailable)  transient: cannot connect, link dropped
         ├── DatabaseBusy (503 database_busy) .............. transient: lock wait timeout, deadlock
-        └── SchemaMismatch (500 schema_mismatch) .......... a WHMCS table or column is missing
+        ├── SchemaMismatch (500 schema_mismatch) .......... a WHMCS table or column is missing
+        └── MigrationFailed (500 migration_failed) ........ `bridge migrate` stopped; rerun resumes
 
 Transient errors (``retryable = True``) are worth retrying on the next cron run; the others need a
 person to change something first.
@@ -272,3 +273,10 @@ class SchemaMismatch(DatabaseError):
 
     status_code = 500
     code = "schema_mismatch"
+
+
+class MigrationFailed(DatabaseError):
+    """Creating or upgrading the bridge's own tables failed part way; a rerun resumes."""
+
+    status_code = 500
+    code = "migration_failed"

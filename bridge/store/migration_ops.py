@@ -24,9 +24,11 @@ def create_table(name: str, *items: SchemaItem, **options: Any) -> None:
     """Create table ``name`` unless it exists, then whichever of its indexes are missing."""
     bind = op.get_bind()
     table = sa.Table(name, sa.MetaData(), *items, **options)
-    if not sa.inspect(bind).has_table(name):
+    present: set[str | None] = set()
+    if sa.inspect(bind).has_table(name):
+        present = {index["name"] for index in sa.inspect(bind).get_indexes(name)}
+    else:
         op.execute(CreateTable(table))
-    present = {index["name"] for index in sa.inspect(bind).get_indexes(name)}
     for index in sorted(table.indexes, key=lambda index: str(index.name)):
         if index.name not in present:
             op.execute(CreateIndex(index))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bridge.store.migration_ops import create_table
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -19,8 +21,8 @@ _RATE = sa.Numeric(18, 8)
 
 
 def upgrade() -> None:
-    """Create ``mod_voipbridge_tariffs`` and ``mod_voipbridge_tariff_rates``."""
-    op.create_table(
+    """Create ``mod_voipbridge_tariffs`` and ``mod_voipbridge_tariff_rates`` (what is missing)."""
+    create_table(
         "mod_voipbridge_tariffs",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("name", sa.String(128), nullable=False, unique=True),
@@ -31,7 +33,7 @@ def upgrade() -> None:
         mysql_engine="InnoDB",
         mysql_charset="utf8mb4",
     )
-    op.create_table(
+    create_table(
         "mod_voipbridge_tariff_rates",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("tariff_id", sa.Integer(), nullable=False),

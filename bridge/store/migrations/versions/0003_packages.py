@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from bridge.store.migration_ops import create_table
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -22,8 +24,8 @@ _TABLE: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
 
 
 def upgrade() -> None:
-    """Create the package, custom rate and special rule tables."""
-    op.create_table(
+    """Create the package, custom rate and special rule tables (whatever is missing)."""
+    create_table(
         "mod_voipbridge_packages",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("name", sa.String(128), nullable=False, unique=True),
@@ -46,7 +48,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         **_TABLE,
     )
-    op.create_table(
+    create_table(
         "mod_voipbridge_package_rates",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("package_id", sa.Integer(), nullable=False),
@@ -56,10 +58,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("package_id", "prefix", name="uq_mod_voipbridge_package_rates_prefix"),
         **_TABLE,
     )
-    op.create_table(
+    create_table(
         "mod_voipbridge_special_rules",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("product_id", sa.Integer(), nullable=False, index=True),
+        sa.Column("product_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(128), nullable=False),
         sa.Column("pattern", sa.String(200), nullable=False),
         sa.Column("pattern_type", sa.String(8), nullable=False),
@@ -69,6 +71,7 @@ def upgrade() -> None:
         sa.Column("per_minute", _RATE, nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Index("ix_mod_voipbridge_special_rules_product_id", "product_id"),
         **_TABLE,
     )
 

@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from bridge.store.migration_ops import create_table
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -23,8 +25,8 @@ _BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    """Create the CDR, watermark and server settings tables."""
-    op.create_table(
+    """Create the CDR, watermark and server settings tables (whatever is missing)."""
+    create_table(
         "mod_voipbridge_cdrs",
         sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
         sa.Column("server_id", sa.Integer(), nullable=False),
@@ -41,17 +43,11 @@ def upgrade() -> None:
         sa.Column("hangup_cause", sa.String(64), nullable=False, server_default=""),
         sa.Column("collected_at", sa.DateTime(), nullable=False),
         sa.UniqueConstraint("server_id", "uuid", name="uq_mod_voipbridge_cdrs_server_uuid"),
+        sa.Index("ix_mod_voipbridge_cdrs_service_start", "service_id", "start_utc"),
+        sa.Index("ix_mod_voipbridge_cdrs_domain_start", "server_id", "domain", "start_utc"),
         **_TABLE,
     )
-    op.create_index(
-        "ix_mod_voipbridge_cdrs_service_start", "mod_voipbridge_cdrs", ["service_id", "start_utc"]
-    )
-    op.create_index(
-        "ix_mod_voipbridge_cdrs_domain_start",
-        "mod_voipbridge_cdrs",
-        ["server_id", "domain", "start_utc"],
-    )
-    op.create_table(
+    create_table(
         "mod_voipbridge_cdr_watermarks",
         sa.Column("server_id", sa.Integer(), primary_key=True),
         sa.Column("scope", sa.String(255), primary_key=True),
@@ -59,7 +55,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         **_TABLE,
     )
-    op.create_table(
+    create_table(
         "mod_voipbridge_servers",
         sa.Column("server_id", sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),

@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from bridge.store.migration_ops import create_table
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -21,8 +23,8 @@ _TABLE: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
 
 
 def upgrade() -> None:
-    """Create the license token table."""
-    op.create_table(
+    """Create the license token table (unless it exists)."""
+    create_table(
         "mod_voipbridge_licenses",
         sa.Column("key_sha256", sa.String(64), primary_key=True),
         sa.Column("key_hint", sa.String(16), nullable=False),

@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from bridge.store.migration_ops import create_table
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -25,8 +27,8 @@ _MONEY = sa.Numeric(12, 2)
 
 
 def upgrade() -> None:
-    """Create the billing tables."""
-    op.create_table(
+    """Create the billing tables (whatever of them is missing)."""
+    create_table(
         "mod_voipbridge_billed_calls",
         sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
         sa.Column("service_id", sa.Integer(), nullable=False),
@@ -45,14 +47,10 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "service_id", "cdr_id", name="uq_mod_voipbridge_billed_calls_service_cdr"
         ),
+        sa.Index("ix_mod_voipbridge_billed_calls_period", "service_id", "period_start"),
         **_TABLE,
     )
-    op.create_index(
-        "ix_mod_voipbridge_billed_calls_period",
-        "mod_voipbridge_billed_calls",
-        ["service_id", "period_start"],
-    )
-    op.create_table(
+    create_table(
         "mod_voipbridge_postings",
         sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
         sa.Column("job", sa.String(16), nullable=False),
@@ -68,14 +66,10 @@ def upgrade() -> None:
         sa.Column("adjusts_posting_id", sa.BigInteger(), nullable=True),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Index("ix_mod_voipbridge_postings_period", "service_id", "period_start"),
         **_TABLE,
     )
-    op.create_index(
-        "ix_mod_voipbridge_postings_period",
-        "mod_voipbridge_postings",
-        ["service_id", "period_start"],
-    )
-    op.create_table(
+    create_table(
         "mod_voipbridge_realtime_totals",
         sa.Column("service_id", sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column("period_start", sa.Date(), primary_key=True),
@@ -84,7 +78,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         **_TABLE,
     )
-    op.create_table(
+    create_table(
         "mod_voipbridge_job_locks",
         sa.Column("job", sa.String(64), primary_key=True),
         sa.Column("holder", sa.String(128), nullable=False),
