@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import URL
 from starlette.datastructures import Secret
+from starlette.testclient import TestClient
 
 from bridge.app import create_app
 from bridge.db import EngineDatabase, make_engine
@@ -84,3 +85,33 @@ def test_parallel_signed_calls_all_succeed_and_replays_are_refused(
         # Every call's nonce is kept; expired ones were purged along the way.
         assert (kept.scalar_one(), left.scalar_one()) == (CALLS, 0)
     engine.dispose()
+
+
+def test_a_purge_kept_waiting_does_not_fail_the_call(
+    mariadb_url: URL, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While another session locks an expired nonce, a valid call still answers 200."""
+    expired = {"nonce": "ee" * 16, "seen_at": OLD}
+    with throwaway_whmcs_database(mariadb_url, "purge", migrate=True) as url:
+        other = create_engine(url)
+        with other.begin() as conn:
+            conn.execute(nonces.insert(), [expired])
+        settings = Settings(
+            database_url=url,
+            secret=Secret(TEST_SECRET),
+            database_configured=True,
+            db_lock_timeout=1,
+        )
+        database = EngineDatabase(make_engine(settings))
+        with TestClient(create_app(settings, database=database)) as http, other.connect() as conn:
+            locking = conn.begin()
+            conn.execute(select(nonces).where(nonces.c.nonce == expired["nonce"]).with_for_update())
+            blocked = http.post(PATH, content=BODY, headers=signing_headers(PATH, BODY))
+            locking.rollback()
+            after = http.post(PATH, content=BODY, headers=signing_headers(PATH, BODY))
+            left = conn.execute(select(func.count()).where(nonces.c.seen_at == OLD)).scalar_one()
+        database.engine.dispose()
+        other.dispose()
+
+    assert (blocked.status_code, after.status_code, left) == (200, 200, 0)
+    assert "nonce.purge_skipped" in caplog.text
