@@ -22,10 +22,10 @@ from sqlalchemy.engine import URL, Connection
 from bridge.errors import MigrationFailed
 from bridge.store.migrate import get_migration_state, upgrade_database
 from bridge.store.tables import METADATA, VERSION_TABLE
+from tests.bridge_cli import BRIDGE, bridge_env, run_bridge
 from tests.conftest import drop_database, recreate_database
 from tests.store.interrupted_migrate import is_write
 from tests.store.schema_snapshot import describe_schema
-from tests.test_cli import BRIDGE, _env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -187,7 +187,7 @@ class TestRecovery:
             driver = subprocess.run(  # noqa: S603 - our own test driver
                 [sys.executable, "-m", "tests.store.interrupted_migrate", *pairs],
                 cwd=REPO,
-                env=_env(),
+                env=bridge_env(),
                 capture_output=True,
                 text=True,
                 timeout=300,
@@ -211,7 +211,7 @@ class TestRecovery:
             runs = [
                 subprocess.Popen(  # noqa: S603 - our own console script
                     [BRIDGE, "migrate"],
-                    env=_env(BRIDGE_DATABASE_URL=_render(shared)),
+                    env=bridge_env(BRIDGE_DATABASE_URL=_render(shared)),
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                     text=True,
@@ -248,14 +248,7 @@ class TestRecovery:
                 conn.execute(text("CREATE TABLE mod_voipbridge_special_rules (id INT)"))
             engine.dispose()
 
-            run = subprocess.run(  # noqa: S603 - our own console script
-                [BRIDGE, "migrate"],
-                env=_env(BRIDGE_DATABASE_URL=_render(url)),
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
+            run = run_bridge("migrate", env=bridge_env(BRIDGE_DATABASE_URL=_render(url)))
 
         assert run.returncode == 2, run.stderr
         assert run.stderr.startswith("error: Migrating the bridge's tables stopped: ")

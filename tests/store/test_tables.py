@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
-from bridge.modules.base import CollectedCdr
-from bridge.rating.models import Direction
+from bridge.calls import CollectedCdr
+from bridge.rating.models import Cdr, Direction
 from bridge.rating.package_toml import parse_package_toml
 from bridge.store.cdrs import count_cdrs, get_watermark, set_watermark, store_cdrs
 from bridge.store.migrate import upgrade_database
@@ -47,13 +47,15 @@ def _db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Connection]:
 
 def _cdr(uuid: str) -> CollectedCdr:
     return CollectedCdr(
-        uuid=uuid,
-        direction=Direction.OUTBOUND,
-        caller_number="2112",
-        caller_destination="",
-        destination_number="14165550100",
-        start=NOW - timedelta(hours=1),
-        billsec=95,
+        Cdr(
+            uuid=uuid,
+            direction=Direction.OUTBOUND,
+            caller_number="2112",
+            caller_destination="",
+            destination_number="14165550100",
+            start=NOW - timedelta(hours=1),
+            billsec=95,
+        ),
         domain="mcon.wat7.ictvoip.ca",
         leg="a",
         hangup_cause="NORMAL_CLEARING",
