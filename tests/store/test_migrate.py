@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Connection
 
-from bridge.errors import MigrationFailed
+from bridge.errors import DatabaseBusy, MigrationFailed
+from bridge.store import migrate
 from bridge.store.migrate import get_migration_state, upgrade_database
 from bridge.store.tables import METADATA, VERSION_TABLE
 from tests.bridge_cli import BRIDGE, bridge_env, run_bridge
@@ -267,3 +268,33 @@ class TestRecovery:
         with engine.connect() as conn:
             assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0099"
         engine.dispose()
+
+    def test_a_run_that_cannot_get_the_lock_says_so(
+        self, mariadb_url: URL, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """While another session holds the migration lock too long, migrate stops in one line."""
+        monkeypatch.setattr(migrate, "LOCK_WAIT_SECONDS", 0)
+        with _empty_databases(mariadb_url, ["locked"]) as (url,):
+            holder, engine = create_engine(url), create_engine(url)
+            with holder.connect() as conn:
+                name = f"voipbridge_migrate.{url.database}"
+                assert conn.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": name}).scalar() == 1
+
+                with pytest.raises(DatabaseBusy, match="Another `bridge migrate`"):
+                    upgrade_database(engine)
+            holder.dispose()  # its session ends, and the lock with it
+            state = upgrade_database(engine)
+            engine.dispose()
+        assert state.up_to_date
+
+    def test_lock_names_fit_mysql_for_any_database_name(self) -> None:
+        """Lock names are per database and never over MySQL's 64 characters."""
+        short = migrate._lock_name(URL.create("mysql+pymysql", database="whmcs"))
+        long_names = [
+            migrate._lock_name(URL.create("mysql+pymysql", database="w" * 60 + suffix))
+            for suffix in ("a", "b")
+        ]
+
+        assert short == "voipbridge_migrate.whmcs"
+        assert all(len(name) <= 64 for name in long_names)
+        assert long_names[0] != long_names[1]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 
 from bridge.calls import CollectedCdr
@@ -24,6 +25,7 @@ from bridge.store.cdrs import count_cdrs, get_watermark, set_watermark, store_cd
 from bridge.store.migrate import upgrade_database
 from bridge.store.nonces import remember_nonce
 from bridge.store.packages import load_package, save_package
+from bridge.store.tables import Identifier, identifier_collation
 from bridge.store.tariffs import import_tariff, list_tariffs, load_tariff
 from tests.store.test_packages import EXAMPLES
 
@@ -116,3 +118,24 @@ class TestExactIdentifiers:
         assert remember_nonce(db, "ab" * 16, now=NOW)
         assert remember_nonce(db, "AB" * 16, now=NOW)
         assert not remember_nonce(db, "ab" * 16, now=NOW)
+
+
+class TestIdentifierCollation:
+    @pytest.mark.parametrize(
+        ("mariadb", "version", "collation"),
+        [
+            (True, (10, 3, 39), "utf8mb4_nopad_bin"),
+            (False, (8, 0, 36), "utf8mb4_0900_bin"),
+            (False, (5, 7, 44), "utf8mb4_bin"),
+        ],
+    )
+    def test_each_server_gets_its_exact_collation(
+        self, mariadb: bool, version: tuple[int, ...], collation: str
+    ) -> None:
+        """MariaDB and MySQL 8 get a binary collation that does not pad; MySQL 5.7 its only one."""
+        dialect = mysql.dialect()
+        dialect.is_mariadb = mariadb
+        dialect.server_version_info = version
+
+        assert identifier_collation(dialect) == collation
+        assert f"COLLATE {collation}" in str(Identifier(64).compile(dialect=dialect))
