@@ -22,6 +22,7 @@ from bridge.db import Database, EngineDatabase, make_engine
 from bridge.errors import BridgeError
 from bridge.settings import Settings, load_settings
 from bridge.web.access_log import AccessLog
+from bridge.web.cron import run_cron_job
 from bridge.web.health import show_health, show_index
 from bridge.web.push import receive_vodia_cdrs
 from bridge.web.shim import handle_module_call
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             Route("/healthz", show_health, methods=["GET"]),
             Route("/v1/whmcs/{module}/{action:path}", handle_module_call, methods=["POST"]),
             Route("/v1/cdr/vodia/{server_id:int}", receive_vodia_cdrs, methods=["POST"]),
+            Route("/v1/cron/{job}", run_cron_job, methods=["POST"]),
         ],
         exception_handlers={
             BridgeError: render_bridge_error,

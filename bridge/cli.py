@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from bridge import __version__
-from bridge.commands import license, pbx, rating, service
+from bridge.commands import jobs, license, pbx, rating, service
 from bridge.errors import BridgeError
 from bridge.settings import load_settings
 
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     service.add_commands(commands)
     rating.add_commands(commands)
     pbx.add_commands(commands)
+    jobs.add_commands(commands)
     license.add_commands(commands)
     return parser
 

@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import URL, Connection, CursorResult, Engine
 from sqlalchemy.exc import DBAPIError
 
 from bridge.errors import (
@@ -51,6 +51,10 @@ class Database(Protocol):
         """Return a context manager yielding a connection inside one transaction."""
         ...
 
+    def session(self) -> AbstractContextManager[Connection]:
+        """Return a context manager yielding a connection of its own, for session state (locks)."""
+        ...
+
     def ping(self) -> float:
         """Run a trivial query and return its latency in milliseconds."""
         ...
@@ -72,6 +76,12 @@ class EngineDatabase:
         """Yield a connection in a transaction that commits on success and rolls back on error."""
         with translate_errors(self.engine.url), self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def session(self) -> Iterator[Connection]:
+        """Yield a pooled autocommit connection held for the block (a named lock lives with it)."""
+        with translate_errors(self.engine.url), self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     def ping(self) -> float:
         """Run ``SELECT 1`` and return its latency in milliseconds."""
@@ -98,12 +108,56 @@ class BoundDatabase:
         with translate_errors(self.conn.engine.url), self.conn.begin_nested():
             yield self.conn
 
+    @contextmanager
+    def session(self) -> Iterator[Connection]:
+        """Yield the bound connection itself."""
+        with translate_errors(self.conn.engine.url):
+            yield self.conn
+
     def ping(self) -> float:
         """Run ``SELECT 1`` on the bound connection and return its latency in milliseconds."""
         started = time.perf_counter()
         with translate_errors(self.conn.engine.url):
             self.conn.execute(text("SELECT 1"))
         return (time.perf_counter() - started) * 1000
+
+
+class DryRunDatabase:
+    """A :class:`Database` whose transactions are all rolled back: work is done, nothing kept.
+
+    A job run with ``--dry-run`` goes through every step, reads what it wrote within each
+    transaction, and reports what it would have done; the rollback then discards it.
+    """
+
+    def __init__(self, inner: Database) -> None:
+        self.inner = inner
+
+    @property
+    def backend(self) -> str:
+        """Return the wrapped database's backend name."""
+        return self.inner.backend
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Yield a connection in a transaction that is rolled back when the block ends."""
+        try:
+            with self.inner.transaction() as conn:
+                yield conn
+                raise _RolledBack
+        except _RolledBack:
+            pass
+
+    def session(self) -> AbstractContextManager[Connection]:
+        """Return the wrapped database's session (locks hold in a dry run too)."""
+        return self.inner.session()
+
+    def ping(self) -> float:
+        """Ping the wrapped database."""
+        return self.inner.ping()
+
+
+class _RolledBack(Exception):
+    """Raised at the end of a dry-run transaction to roll it back."""
 
 
 @contextmanager
@@ -114,6 +168,14 @@ def open_database(settings: Settings) -> Iterator[EngineDatabase]:
         yield EngineDatabase(engine)
     finally:
         engine.dispose()
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """Return the primary key of the row an ``INSERT`` just wrote."""
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:
+        raise RuntimeError("the INSERT reported no primary key")
+    return int(key[0])
 
 
 def make_engine(settings: Settings) -> Engine:

@@ -30,6 +30,8 @@ DEFAULT_LICENSE_URL = "http://127.0.0.1:8090"
 DEFAULT_LICENSE_GRACE_DAYS = 7
 MIN_SECRET_LENGTH = 32
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_INVOICE_ACTION = "next-cron"
+INVOICE_ACTIONS = ("next-cron", "next-invoice", "due-date", "no-invoice")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,8 @@ class Settings:
     # Public, so not a Secret: the Ed25519 key license tokens must be signed with (base64).
     license_public_key: str | None = None
     license_grace_days: int = DEFAULT_LICENSE_GRACE_DAYS
+    # How autobill's billable items reach an invoice (tblbillableitems.invoiceaction).
+    invoice_action: str = DEFAULT_INVOICE_ACTION
 
     def __repr__(self) -> str:
         return (
@@ -67,7 +71,8 @@ class Settings:
             f"encryption_key={self.encryption_key!r}, "
             f"listen='{self.listen}', timezone='{self.timezone.key}', "
             f"db_lock_timeout={self.db_lock_timeout}, log_level={self.log_level!r}, "
-            f"license_url={self.license_url!r}, license_grace_days={self.license_grace_days})"
+            f"license_url={self.license_url!r}, license_grace_days={self.license_grace_days}, "
+            f"invoice_action={self.invoice_action!r})"
         )
 
     @property
@@ -100,6 +105,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         license_public_key=_parse_public_key(env.get("BRIDGE_LICENSE_PUBLIC_KEY", "").strip()),
         license_grace_days=_parse_int(
             env, "BRIDGE_LICENSE_GRACE_DAYS", default=DEFAULT_LICENSE_GRACE_DAYS, low=0, high=90
+        ),
+        invoice_action=_parse_choice(
+            env, "BRIDGE_INVOICE_ACTION", INVOICE_ACTIONS, default=DEFAULT_INVOICE_ACTION
         ),
     )
 
@@ -211,6 +219,15 @@ def _parse_int(env: Mapping[str, str], name: str, *, default: int, low: int, hig
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise ConfigError(f"{name}={raw!r} must be a whole number from {low} to {high}")
     return int(raw)
+
+
+def _parse_choice(
+    env: Mapping[str, str], name: str, choices: tuple[str, ...], *, default: str
+) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in choices:
+        raise ConfigError(f"{name}={raw!r} must be one of {', '.join(choices)}")
+    return raw
 
 
 def _parse_log_level(raw: str) -> str:

@@ -16,6 +16,9 @@ class _BrokenDatabase:
     def transaction(self) -> Any:
         raise RuntimeError("unexpected: secret-ish internals")
 
+    def session(self) -> Any:
+        raise RuntimeError("unexpected: secret-ish internals")
+
     def ping(self) -> float:
         raise RuntimeError("unexpected: secret-ish internals")
 

@@ -1,1 +1,17 @@
-"""Thin orchestrators run by cron or the command line: read, compute, write, report."""
+"""Thin orchestrators run by cron or the command line: read, compute, write, report.
+
+Each job module defines ``JOB`` (a :class:`~bridge.jobs.base.JobSpec`); :data:`JOBS` lists them in
+the order a day runs them. ``bridge run JOB`` and ``POST /v1/cron/JOB`` both go through
+:func:`~bridge.jobs.base.run_job`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bridge.jobs import autobill, collect, realtime, rerate
+from bridge.jobs.base import JobSpec
+
+JOBS: Mapping[str, JobSpec] = {
+    job.name: job for job in (collect.JOB, realtime.JOB, autobill.JOB, rerate.JOB)
+}

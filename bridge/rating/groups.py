@@ -95,6 +95,13 @@ def group_calls(calls: Iterable[RatedCall]) -> tuple[InvoiceLine, ...]:
     Within each kind, outbound lines come before inbound ones and larger amounts first; equal
     amounts follow rule check order (special) or the destination name (standard).
     """
+    return tuple(line for line, _members in group_calls_with_members(calls))
+
+
+def group_calls_with_members(
+    calls: Iterable[RatedCall],
+) -> tuple[tuple[InvoiceLine, tuple[RatedCall, ...]], ...]:
+    """Return the invoice lines of :func:`group_calls`, each with the calls it adds up."""
     groups: dict[tuple[CallType, Direction, object], list[RatedCall]] = {}
     for call in calls:
         entry = call.entry
@@ -102,7 +109,8 @@ def group_calls(calls: Iterable[RatedCall]) -> tuple[InvoiceLine, ...]:
             continue
         what = entry.rule.id if entry.rule is not None else (entry.description or entry.prefix)
         groups.setdefault((call.calltype, call.cdr.direction, what), []).append(call)
-    return tuple(sorted(map(_line, groups.values()), key=_line_order))
+    lines = [(_line(group), tuple(group)) for group in groups.values()]
+    return tuple(sorted(lines, key=lambda pair: _line_order(pair[0])))
 
 
 def _line(group: list[RatedCall]) -> InvoiceLine:

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from bridge.calls import CollectedCdr
 from bridge.errors import InvalidCdr
@@ -128,18 +128,23 @@ def iter_service_cdrs(
         .order_by(cdrs.c.start_utc, cdrs.c.id)
     )
     for row in conn.execute(query).mappings():
-        call = Cdr(
-            uuid=row["uuid"],
-            direction=Direction(row["direction"]),
-            caller_number=row["caller_number"],
-            caller_destination=row["caller_destination"],
-            destination_number=row["destination_number"],
-            start=row["start_utc"].replace(tzinfo=UTC),
-            billsec=row["billsec"],
-        )
-        yield CollectedCdr(
-            call, domain=row["domain"], leg=row["leg"], hangup_cause=row["hangup_cause"]
-        )
+        yield record_from_row(row)
+
+
+def record_from_row(row: RowMapping) -> CollectedCdr:
+    """Return a ``mod_voipbridge_cdrs`` row as the call it stores."""
+    call = Cdr(
+        uuid=row["uuid"],
+        direction=Direction(row["direction"]),
+        caller_number=row["caller_number"],
+        caller_destination=row["caller_destination"],
+        destination_number=row["destination_number"],
+        start=row["start_utc"].replace(tzinfo=UTC),
+        billsec=row["billsec"],
+    )
+    return CollectedCdr(
+        call, domain=row["domain"], leg=row["leg"], hangup_cause=row["hangup_cause"]
+    )
 
 
 def get_watermark(conn: Connection, server_id: int, scope: str) -> datetime | None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, RowMapping
 
+from bridge.db import inserted_id
 from bridge.errors import NotFound
 from bridge.rating.filters import FilterSet
 from bridge.rating.models import CustomRate, Increment
@@ -72,7 +73,7 @@ def save_package(
     ).scalar_one_or_none()
     if existing is None:
         result = conn.execute(packages.insert().values(name=package.name, **values))
-        package_id = int(result.inserted_primary_key[0]) if result.inserted_primary_key else 0
+        package_id = inserted_id(result)
     else:
         package_id = existing
         conn.execute(packages.update().where(packages.c.id == package_id).values(**values))
@@ -134,7 +135,7 @@ def save_special_rules(
                 enabled=rule.enabled,
             )
         )
-        ids.append(int(result.inserted_primary_key[0]) if result.inserted_primary_key else 0)
+        ids.append(inserted_id(result))
     return ids
 
 

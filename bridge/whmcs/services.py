@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,6 +21,8 @@ from bridge.whmcs.catalog import (
     read_billing_settings,
 )
 from bridge.whmcs.tables import hosting, product_groups, products, servers
+
+_CHUNK = 1000
 
 
 class ServiceStatus(StrEnum):
@@ -90,6 +92,11 @@ class Service:
     product: Product
     server: Server | None
 
+    @property
+    def live(self) -> bool:
+        """Tell whether WHMCS still provides the service (Active or Suspended)."""
+        return self.status in (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
+
 
 def get_service(conn: Connection, service_id: int) -> Service:
     """Return service ``service_id`` with product and server, or raise :class:`ServiceNotFound`."""
@@ -97,6 +104,17 @@ def get_service(conn: Connection, service_id: int) -> Service:
     if row is None:
         raise ServiceNotFound(f"WHMCS has no service #{service_id}.")
     return _service_from_row(row)
+
+
+def get_services(conn: Connection, service_ids: Iterable[int]) -> list[Service]:
+    """Return the services with these ids that exist, by id (queried in chunks)."""
+    wanted = sorted(set(service_ids))
+    found: list[Service] = []
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        query = _service_query().where(hosting.c.id.in_(chunk)).order_by(hosting.c.id)
+        found.extend(_service_from_row(row) for row in conn.execute(query).mappings())
+    return found
 
 
 def list_voip_services(conn: Connection, client_id: int) -> list[Service]:

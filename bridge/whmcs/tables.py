@@ -18,8 +18,12 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, Text
-from sqlalchemy.engine import CursorResult, Dialect
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from bridge.db import inserted_id
+
+__all__ = ["inserted_id"]  # re-exported: the WHMCS write modules use it
 
 ZERO_DATE = "0000-00-00"
 ZERO_DATETIME = "0000-00-00 00:00:00"
@@ -316,14 +320,6 @@ module_log = Table(
     Column("response", Text),
     Column("arrdata", Text),
 )
-
-
-def inserted_id(result: CursorResult[Any]) -> int:
-    """Return the primary key of the row an ``INSERT`` just wrote."""
-    key = result.inserted_primary_key
-    if key is None or key[0] is None:
-        raise RuntimeError("the INSERT reported no primary key")
-    return int(key[0])
 
 
 # The WHMCS tables the bridge changes, and how; every other table in METADATA is only read.
