@@ -23,6 +23,7 @@ from bridge.db import open_database
 from bridge.errors import InvalidRequest
 from bridge.jobs import JOBS
 from bridge.jobs.base import JobContext, JobReport, run_job
+from bridge.jobs.rerate import parse_period
 from bridge.settings import Settings
 
 EXIT_FAILURES = 1
@@ -37,6 +38,8 @@ def run_jobs(args: argparse.Namespace, settings: Settings) -> int:
     if spec is None:
         raise InvalidRequest(f"No job {args.job!r}; `bridge run` lists them: {', '.join(JOBS)}.")
     now = _parse_now(args.now, settings) if args.now else utc_now()
+    if args.period:
+        parse_period(args.period)  # refused here, before anything is opened or locked
     options = {"period": args.period} if args.period else {}
     console = Console(stderr=True)
     with (

@@ -22,6 +22,7 @@ from bridge.clock import utc_now
 from bridge.errors import InvalidRequest, UnknownAction
 from bridge.jobs import JOBS
 from bridge.jobs.base import JobContext, JobSpec, run_job
+from bridge.jobs.rerate import parse_period
 from bridge.web.signing import accept_signed
 from bridge.web.state import app_state
 
@@ -70,4 +71,6 @@ def _options(body: bytes) -> dict[str, Any]:
         raise InvalidRequest('"service" must be a WHMCS service id (a number).')
     if not isinstance(period, str):
         raise InvalidRequest('"period" must be START..END.')
+    if period:
+        parse_period(period)
     return {"dry_run": dry_run, "debug": debug, "service": service, "period": period}

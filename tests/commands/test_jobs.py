@@ -1,0 +1,64 @@
+"""`bridge run` as an operator runs it: the list, a readable summary, JSON, exit statuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.bridge_cli import bridge_env, run_bridge
+
+
+def _demo(tmp_path: Path) -> dict[str, str]:
+    database = tmp_path / "demo.db"
+    built = run_bridge("demo", "--no-serve", "--db", database, env=bridge_env())
+    assert built.returncode == 0, built.stderr
+    return bridge_env(BRIDGE_DATABASE_URL=f"sqlite:///{database}")
+
+
+class TestRun:
+    def test_without_a_job_it_lists_them(self) -> None:
+        """`bridge run` alone lists every job with its schedule."""
+        listed = run_bridge("run", env=bridge_env())
+
+        assert listed.returncode == 0
+        for job in ("collect", "realtime", "autobill", "rerate"):
+            assert job in listed.stdout
+
+    def test_json_is_one_clean_object_on_stdout(self, tmp_path: Path) -> None:
+        """--json prints one JSON object and nothing else on stdout; the run bills the demo."""
+        env = _demo(tmp_path)
+
+        ran = run_bridge("run", "realtime", "--json", env=env)
+
+        report = json.loads(ran.stdout)
+        assert ran.returncode == 0
+        assert report["job"] == "realtime"
+        assert report["counts"]["calls_billed"] == 2
+        assert report["money"] == {"CAD": "0.17"}
+
+    def test_a_readable_summary_and_exit_one_when_a_service_fails(self, tmp_path: Path) -> None:
+        """A failing service is listed and the exit status is 1."""
+        env = _demo(tmp_path)
+        ok = run_bridge("run", "realtime", env=env)
+        failing = run_bridge(
+            "run", "rerate", "--service", "1", "--period", "2020-01-01..2020-02-01", env=env
+        )
+
+        assert ok.returncode == 0
+        assert ok.stdout.strip().endswith("money: 0.17 CAD")
+        assert failing.returncode == 1
+        assert "FAILED service #1" in failing.stdout
+
+    def test_usage_errors_exit_two(self, tmp_path: Path) -> None:
+        """An unknown job, a bad --now or a bad --period is an error line and exit status 2."""
+        env = bridge_env()
+        unknown = run_bridge("run", "payroll", env=env, cwd=tmp_path)
+        bad_now = run_bridge("run", "autobill", "--now", "tomorrow", env=env, cwd=tmp_path)
+        bad_period = run_bridge(
+            "run", "rerate", "--service", "1", "--period", "May", env=env, cwd=tmp_path
+        )
+
+        assert [r.returncode for r in (unknown, bad_now, bad_period)] == [2, 2, 2]
+        assert unknown.stderr.startswith("error: No job 'payroll'")
+        assert "--now 'tomorrow'" in bad_now.stderr
+        assert "--period 'May'" in bad_period.stderr
