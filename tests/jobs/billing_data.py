@@ -96,9 +96,18 @@ class BillingData:
 
 
 def seed_billing_data(
-    conn: Connection, *, calls_per_service: int = 40, seed: int = 7, due: date = DUE
+    conn: Connection,
+    *,
+    calls_per_service: int = 40,
+    seed: int = 7,
+    due: date = DUE,
+    more_clients: int = 0,
 ) -> BillingData:
-    """Create the clients, products, services and calls the billing tests bill."""
+    """Create the clients, products, services and calls the billing tests bill.
+
+    Five named clients cover the kinds of package and both currencies; ``more_clients`` adds
+    metered and prepaid ones, to give a job more to do.
+    """
     rnd = random.Random(seed)
     import_tariff(
         conn, "Test Tariff", RATE_CARD.splitlines(keepends=True), source="t", now=SEEDED_AT
@@ -129,6 +138,10 @@ def seed_billing_data(
         "cleo": (gbp, "UK Special", "80.00"),
         "dev": (gbp, "Metered", "5.00"),
         "eve": (cad, "Metered", "0.00"),
+        **{
+            f"x{n:03d}": (cad if n % 2 else gbp, "Prepaid" if n % 3 == 0 else "Metered", "10.00")
+            for n in range(more_clients)
+        },
     }
     client_ids: dict[str, int] = {}
     service_ids: dict[str, int] = {}
@@ -139,7 +152,7 @@ def seed_billing_data(
         )  # fmt: skip
         service_ids[name] = seeding.insert_service(
             conn, client_id=client_ids[name], product_id=products[package], server_id=server,
-            domain=f"{name}.pbx.test | 5195550{len(service_ids):03d}", username="2112",
+            domain=f"{name}.pbx.test | 519555{len(service_ids):04d}", username="2112",
             next_due=due,
         )  # fmt: skip
         numbers = UK_NUMBERS if package == "UK Special" else NANP_NUMBERS
