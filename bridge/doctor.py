@@ -2,8 +2,9 @@
 
 Checks, in order, and reports all problems in one go: the database answers; every WHMCS table and
 column the bridge uses exists; the bridge's own tables are migrated to the code's head revision.
-It also warns, without failing, about stored calls that no service owns (nothing bills them until
-exactly one service has their tenant).
+It also says which character sets the WHMCS text columns the bridge writes are in (utf8mb3 columns
+get emoji written as U+FFFD), and warns, without failing, about stored calls that no service owns
+(nothing bills them until exactly one service has their tenant).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 from bridge.db import Database
 from bridge.store.cdrs import Unassigned, list_unassigned_cdrs
 from bridge.store.migrate import MigrationState, get_migration_state
+from bridge.whmcs.charsets import describe_written_columns
 from bridge.whmcs.schema import SchemaGap, declared_tables, describe_gaps, find_schema_gaps
+from bridge.whmcs.tables import WRITTEN_TEXT
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,7 @@ class DoctorReport:
     gaps: tuple[SchemaGap, ...] = field(default=())
     migrations: MigrationState | None = None
     unassigned: tuple[Unassigned, ...] = ()
+    text_columns: str = ""
 
     @property
     def healthy(self) -> bool:
@@ -42,6 +46,8 @@ class DoctorReport:
             lines.append(describe_gaps(list(self.gaps)))
         else:
             lines.append(f"WHMCS schema ok ({self.tables_checked} tables, every column present)")
+        if self.text_columns:
+            lines.append(f"WHMCS text   {self.text_columns}")
         state = self.migrations
         if state is None:
             lines.append("bridge tables not checked")
@@ -68,6 +74,7 @@ def examine(database: Database, display_url: str) -> DoctorReport:
     latency = database.ping()
     with database.transaction() as conn:
         gaps = tuple(find_schema_gaps(conn))
+        text_columns = "" if gaps else describe_written_columns(conn, list(WRITTEN_TEXT))
         migrations = get_migration_state(conn)
         unassigned = tuple(list_unassigned_cdrs(conn)) if migrations.up_to_date else ()
     return DoctorReport(
@@ -77,4 +84,5 @@ def examine(database: Database, display_url: str) -> DoctorReport:
         gaps=gaps,
         migrations=migrations,
         unassigned=unassigned,
+        text_columns=text_columns,
     )

@@ -152,6 +152,16 @@ def _conn(engine: Engine) -> Iterator[Connection]:
             transaction.rollback()
 
 
+@pytest.fixture(name="sql_mode", params=["strict", "whmcs"])
+def _sql_mode(request: pytest.FixtureRequest, conn: Connection) -> Iterator[str]:
+    """The server's strict default, and WHMCS's own sql_mode='' for its connections."""
+    before = conn.execute(text("SELECT @@SESSION.sql_mode")).scalar_one()
+    if request.param == "whmcs":
+        conn.execute(text("SET SESSION sql_mode = ''"))
+    yield request.param
+    conn.execute(text("SET SESSION sql_mode = :mode"), {"mode": before})
+
+
 @pytest.fixture(name="database")
 def _database(conn: Connection) -> BoundDatabase:
     return BoundDatabase(conn)

@@ -33,3 +33,13 @@ def test_calls_no_service_owns_are_a_warning_not_a_failure(conn: Connection) -> 
         "warning      2 call(s) on server #4 of tenant ghost.example.com since 2026-11-21 match "
         "no service" in report.render()
     )
+
+
+def test_the_character_sets_of_written_whmcs_text_are_reported(conn: Connection) -> None:
+    """Doctor says the WHMCS text columns are utf8mb3 and what that means for emoji."""
+    report = examine(BoundDatabase(conn), "test")
+
+    assert (
+        "WHMCS text   utf8mb3 (4-byte characters such as emoji are written as U+FFFD): "
+        "10 column(s)" in report.render()
+    )

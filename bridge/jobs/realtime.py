@@ -2,7 +2,7 @@
 
 For every live service whose package bills in real time, the calls not billed yet are rated
 (free minutes per billing period) and their cost deducted from the client's credit in whole
-cents, one ``tblcredit`` row per service per run, each call once
+cents, one WHMCS credit-ledger row per service per run, each call once
 (:func:`bridge.usecases.billing.take_realtime_usage`).
 """
 

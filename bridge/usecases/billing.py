@@ -6,8 +6,8 @@ any statement rolls all of it back, and the next run does the whole of it again)
 - :func:`bill_service_usage` (autobill): the service's calls not billed yet that started before
   its next due date, grouped by the billing period each started in, rated with the period's free
   minutes (less what earlier runs gave), become one billable item per invoice line;
-- :func:`take_realtime_usage` (real-time billing): the same calls up to now, their cost taken from
-  the client's credit in whole cents — one ``tblcredit`` row per service per run — with the
+- :func:`take_realtime_usage` (real-time billing): the same calls up to now, their cost deducted
+  in whole cents off the client's credit, one credit-ledger row per service per run, with the
   sub-cent rest carried per service and period, so the cents taken always equal the rounded sum
   of the 6-decimal costs (:mod:`bridge.store.ledger` keeps both totals);
 - :func:`rerate_period`: a billed period rated again with today's plan; the difference from what

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bridge.errors import CustomFieldNotFound
+from bridge.whmcs.charsets import fit_text
 from bridge.whmcs.tables import custom_field_values, custom_fields, hosting
 
 
@@ -52,6 +53,7 @@ def set_client_field(
 ) -> None:
     """Set client custom field ``name`` of the client to ``value`` (``at``: WHMCS local time)."""
     field = _find_field(conn, "client", 0, name)
+    fitted = fit_text(conn, custom_field_values.c.value, value)
     # Lock the value row (or, in InnoDB, the index gap where it would go) so two writers never
     # both insert: WHMCS has no unique key on (fieldid, relid).
     existing = (
@@ -69,14 +71,14 @@ def set_client_field(
     if existing is None:
         conn.execute(
             custom_field_values.insert().values(
-                fieldid=field.id, relid=client_id, value=value, created_at=at, updated_at=at
+                fieldid=field.id, relid=client_id, value=fitted, created_at=at, updated_at=at
             )
         )
     else:
         conn.execute(
             custom_field_values.update()
             .where(custom_field_values.c.id == existing)
-            .values(value=value, updated_at=at)
+            .values(value=fitted, updated_at=at)
         )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from bridge.redact import redact
+from bridge.whmcs.charsets import fit_text
 from bridge.whmcs.tables import activity_log, inserted_id, module_log
 
 BRIDGE_USER = "voipbridge"
@@ -27,7 +28,7 @@ def log_activity(
     result = conn.execute(
         activity_log.insert().values(
             date=at,
-            description=description,
+            description=fit_text(conn, activity_log.c.description, description),
             user=user,
             userid=client_id,
             user_id=0,
@@ -56,9 +57,9 @@ def log_module_call(
             date=at,
             module=module,
             action=action,
-            request=redact(_as_text(request), masks),
-            response=redact(_as_text(response), masks),
-            arrdata=redact(_as_text(processed), masks),
+            request=fit_text(conn, module_log.c.request, redact(_as_text(request), masks)),
+            response=fit_text(conn, module_log.c.response, redact(_as_text(response), masks)),
+            arrdata=fit_text(conn, module_log.c.arrdata, redact(_as_text(processed), masks)),
         )
     )
     return inserted_id(result)

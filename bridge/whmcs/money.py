@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bridge.errors import ClientNotFound, InvalidAmount, InvalidRequest
+from bridge.whmcs.charsets import fit_text
 from bridge.whmcs.tables import billable_items, clients, credit, inserted_id
 
 CENT = Decimal("0.01")
@@ -79,7 +80,7 @@ def move_credit(
             clientid=client_id,
             admin_id=admin_id,
             date=on,
-            description=description,
+            description=fit_text(conn, credit.c.description, description),
             amount=amount,
             relid=relid,
         )
@@ -101,7 +102,7 @@ def add_billable_item(conn: Connection, item: BillableItem) -> int:
     result = conn.execute(
         billable_items.insert().values(
             userid=item.client_id,
-            description=item.description,
+            description=fit_text(conn, billable_items.c.description, item.description),
             hours=item.quantity,
             amount=amount,
             recur=0,

@@ -20,6 +20,7 @@ from bridge.whmcs.catalog import (
     get_module,
     read_billing_settings,
 )
+from bridge.whmcs.charsets import fit_text
 from bridge.whmcs.tables import hosting, product_groups, products, servers
 
 _CHUNK = 1000
@@ -159,7 +160,10 @@ def set_service_status(
     result = conn.execute(
         hosting.update()
         .where(hosting.c.id == service_id)
-        .values(domainstatus=status.value, suspendreason=suspend_reason)
+        .values(
+            domainstatus=status.value,
+            suspendreason=fit_text(conn, hosting.c.suspendreason, suspend_reason),
+        )
     )
     if result.rowcount == 0:
         raise ServiceNotFound(f"WHMCS has no service #{service_id}.")

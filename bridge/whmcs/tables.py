@@ -334,3 +334,18 @@ WRITES: dict[str, tuple[str, ...]] = {
     module_log.name: ("INSERT",),
     emails.name: ("INSERT", "UPDATE"),
 }
+
+# The WHMCS text columns the bridge writes: each is fitted to its real character set
+# (bridge/whmcs/charsets.py), and `bridge doctor` reports which sets they are in.
+WRITTEN_TEXT = (
+    credit.c.description,
+    billable_items.c.description,
+    custom_field_values.c.value,
+    hosting.c.suspendreason,
+    activity_log.c.description,
+    module_log.c.request,
+    module_log.c.response,
+    module_log.c.arrdata,
+    emails.c.subject,
+    emails.c.message,
+)

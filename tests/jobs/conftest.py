@@ -19,8 +19,8 @@ RunJob = Callable[..., JobReport]
 
 
 @pytest.fixture(name="data")
-def _data(conn: Connection) -> BillingData:
-    """The billing data set, inside the test's rolled-back transaction."""
+def _data(conn: Connection, sql_mode: str) -> BillingData:
+    """The billing data set, in the test's rolled-back transaction, under each SQL mode."""
     return seed_billing_data(conn)
 
 

@@ -298,3 +298,15 @@ class TestCalendar:
 
         (item,) = _items(conn, anna)
         assert "(09/02/2026 to 09/03/2026): [OUTBOUND] USA/Canada: 1 call, 60 min" in item[0]
+
+
+class TestWhmcsText:
+    def test_a_destination_with_an_emoji_is_billed_in_either_sql_mode(
+        self, conn: Connection, data: BillingData, run: RunJob, sql_mode: str
+    ) -> None:
+        """The tariff's "France 🇫🇷" reaches WHMCS's utf8mb3 table as "France ��", nothing lost."""
+        report = run("autobill", AT_DUE)
+
+        texts = [row.description for row in conn.execute(select(billable_items))]
+        assert report.ok
+        assert any("[OUTBOUND] France \ufffd\ufffd:" in text for text in texts)

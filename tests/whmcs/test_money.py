@@ -6,11 +6,11 @@ import threading
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 
 from bridge.db import BoundDatabase
 from bridge.errors import ClientNotFound, InvalidAmount, InvalidRequest
@@ -90,13 +90,29 @@ class TestMoveCredit:
         """If the ledger insert fails, the balance change is rolled back with it."""
         client_id = make_client(conn, credit=Decimal("8.00"))
         database = BoundDatabase(conn)
-        too_long = "x" * 70_000  # TEXT holds 65,535 bytes; strict mode refuses the row
 
-        with pytest.raises(DBAPIError), database.transaction() as tx:
-            move_credit(tx, client_id, Decimal("-1.00"), too_long, on=ON)
+        def refuse_the_ledger_row(*args: Any) -> None:
+            if args[2].startswith("INSERT INTO tblcredit"):
+                raise RuntimeError("the ledger insert failed")
+
+        event.listen(conn, "before_cursor_execute", refuse_the_ledger_row)
+        try:
+            with pytest.raises(RuntimeError), database.transaction() as tx:
+                move_credit(tx, client_id, Decimal("-1.00"), "usage", on=ON)
+        finally:
+            event.remove(conn, "before_cursor_execute", refuse_the_ledger_row)
 
         assert get_credit(conn, client_id) == Decimal("8.00")
         assert _ledger(conn, client_id) == []
+
+    def test_a_description_too_long_for_the_ledger_is_cut_to_fit(self, conn: Connection) -> None:
+        """A 70,000-byte description is cut to the TEXT column's 65,535 bytes, not refused."""
+        client_id = make_client(conn, credit=Decimal("8.00"))
+
+        move_credit(conn, client_id, Decimal("-1.00"), "x" * 70_000, on=ON)
+
+        ((description, amount),) = _ledger(conn, client_id)
+        assert (len(description), amount) == (65_535, Decimal("-1.00"))
 
 
 @pytest.fixture(name="committed_client")

@@ -22,8 +22,10 @@ class TestFixtureSchema:
         """The MariaDB fixture has every table and column the bridge's queries use."""
         assert find_schema_gaps(conn) == []
 
-    def test_every_whmcs_table_is_innodb_utf8mb4(self, conn: Connection) -> None:
-        """Every WHMCS table is InnoDB (so tests can roll back) and utf8mb4."""
+    def test_every_whmcs_table_is_innodb_utf8mb3_like_a_real_install(
+        self, conn: Connection
+    ) -> None:
+        """Every WHMCS table is InnoDB (so tests can roll back) and utf8 (utf8mb3), as installed."""
         rows = conn.execute(
             text(
                 "SELECT table_name, engine, table_collation FROM information_schema.tables "
@@ -32,7 +34,7 @@ class TestFixtureSchema:
         ).all()
         assert {row[0] for row in rows} == set(METADATA.tables)
         assert {row[1] for row in rows} == {"InnoDB"}
-        assert all(row[2].startswith("utf8mb4") for row in rows)
+        assert all(row[2].startswith(("utf8_", "utf8mb3_")) for row in rows)
 
     def test_sqlite_translation_builds_the_same_tables(self) -> None:
         """The SQLite translation of the fixture has every declared table and column too."""

@@ -6,8 +6,9 @@
 --
 -- Sources: column lists and types follow public mysqldump output of WHMCS 8.x installations
 -- (MariaDB 10.11) and the column facts in shared/reference/whmcs-conventions.md §4.
--- Guesses, marked "guess" below, are where no public dump was at hand. Real installs created before
--- WHMCS 8 often still use utf8mb3 tables; the bridge works on either, this fixture uses utf8mb4.
+-- Guesses, marked "guess" below, are where no public dump was at hand. Tables are utf8 (utf8mb3,
+-- utf8_unicode_ci) as on real installs, which cannot hold 4-byte characters (emoji): the bridge
+-- fits what it writes to that (bridge/whmcs/charsets.py), and the tests prove it here.
 -- Style rules this file keeps so bridge/whmcs/schema.py can translate it for SQLite: one statement
 -- per CREATE TABLE ending in ";" at the end of a line, one column or key per line, no comments
 -- inside statements.
@@ -66,7 +67,7 @@ CREATE TABLE `tblclients` (
   KEY `firstname_lastname` (`firstname`(32),`lastname`(32)),
   KEY `email` (`email`(64)),
   KEY `client_status_id` (`status`,`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblcurrencies` (
   `id` int(10) NOT NULL AUTO_INCREMENT,
@@ -77,7 +78,7 @@ CREATE TABLE `tblcurrencies` (
   `rate` decimal(10,5) NOT NULL DEFAULT 1.00000,
   `default` int(1) NOT NULL,
   PRIMARY KEY (`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblproductgroups` (
   `id` int(10) NOT NULL AUTO_INCREMENT,
@@ -93,7 +94,7 @@ CREATE TABLE `tblproductgroups` (
   `updated_at` timestamp NOT NULL DEFAULT '0000-00-00 00:00:00',
   PRIMARY KEY (`id`),
   KEY `order` (`order`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblproducts` (
   `id` int(10) NOT NULL AUTO_INCREMENT,
@@ -170,7 +171,7 @@ CREATE TABLE `tblproducts` (
   KEY `gid` (`gid`),
   KEY `name` (`name`(64)),
   KEY `type` (`type`(4))
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblbundles` (
   `id` int(10) NOT NULL AUTO_INCREMENT,
@@ -188,7 +189,7 @@ CREATE TABLE `tblbundles` (
   `sortorder` int(3) NOT NULL,
   `is_featured` tinyint(1) NOT NULL,
   PRIMARY KEY (`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 -- `port` arrived in WHMCS 6.0 and `created_at`/`updated_at` in 7.x; the column order after
 -- `disabled` is a guess.
@@ -223,7 +224,7 @@ CREATE TABLE `tblservers` (
   `created_at` timestamp NOT NULL DEFAULT '0000-00-00 00:00:00',
   `updated_at` timestamp NOT NULL DEFAULT '0000-00-00 00:00:00',
   PRIMARY KEY (`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblhosting` (
   `id` int(10) NOT NULL AUTO_INCREMENT,
@@ -270,7 +271,7 @@ CREATE TABLE `tblhosting` (
   KEY `serverid` (`server`),
   KEY `domain` (`domain`(64)),
   KEY `domainstatus` (`domainstatus`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblcustomfields` (
   `id` int(10) NOT NULL AUTO_INCREMENT,
@@ -290,7 +291,7 @@ CREATE TABLE `tblcustomfields` (
   `updated_at` timestamp NOT NULL DEFAULT '0000-00-00 00:00:00',
   PRIMARY KEY (`id`),
   KEY `serviceid` (`relid`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblcustomfieldsvalues` (
   `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
@@ -302,7 +303,7 @@ CREATE TABLE `tblcustomfieldsvalues` (
   PRIMARY KEY (`id`),
   KEY `fieldid_relid` (`fieldid`,`relid`),
   KEY `relid` (`relid`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblemailtemplates` (
   `id` int(10) NOT NULL AUTO_INCREMENT,
@@ -324,7 +325,7 @@ CREATE TABLE `tblemailtemplates` (
   PRIMARY KEY (`id`),
   KEY `type` (`type`(32)),
   KEY `name` (`name`(64))
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblemails` (
   `id` int(10) NOT NULL AUTO_INCREMENT,
@@ -347,7 +348,7 @@ CREATE TABLE `tblemails` (
   PRIMARY KEY (`id`),
   KEY `userid` (`userid`),
   KEY `pending` (`pending`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblinvoices` (
   `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
@@ -376,7 +377,7 @@ CREATE TABLE `tblinvoices` (
   KEY `userid` (`userid`),
   KEY `status` (`status`(3)),
   KEY `duedate` (`duedate`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblinvoiceitems` (
   `id` int(10) NOT NULL AUTO_INCREMENT,
@@ -393,7 +394,7 @@ CREATE TABLE `tblinvoiceitems` (
   PRIMARY KEY (`id`),
   KEY `invoiceid` (`invoiceid`),
   KEY `userid` (`userid`,`type`,`relid`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 -- `unit` arrived with WHMCS 8.2 (0 = hours, 1 = quantity: guess from the AddBillableItem `unit`
 -- parameter); `hours` holds the quantity in both cases.
@@ -411,7 +412,7 @@ CREATE TABLE `tblbillableitems` (
   `duedate` date NOT NULL,
   `invoicecount` int(5) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblcredit` (
   `id` int(10) NOT NULL AUTO_INCREMENT,
@@ -422,7 +423,7 @@ CREATE TABLE `tblcredit` (
   `amount` decimal(16,2) NOT NULL,
   `relid` int(10) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblaccounts` (
   `id` int(10) NOT NULL AUTO_INCREMENT,
@@ -443,7 +444,7 @@ CREATE TABLE `tblaccounts` (
   KEY `userid` (`userid`),
   KEY `date` (`date`),
   KEY `transid` (`transid`(32))
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblconfiguration` (
   `id` int(11) NOT NULL AUTO_INCREMENT,
@@ -453,7 +454,7 @@ CREATE TABLE `tblconfiguration` (
   `updated_at` timestamp NOT NULL DEFAULT '0000-00-00 00:00:00',
   PRIMARY KEY (`id`),
   UNIQUE KEY `whmcs_setting_unique` (`setting`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblactivitylog` (
   `id` int(10) NOT NULL AUTO_INCREMENT,
@@ -467,7 +468,7 @@ CREATE TABLE `tblactivitylog` (
   PRIMARY KEY (`id`),
   KEY `userid` (`userid`),
   KEY `date` (`date`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
 CREATE TABLE `tblmodulelog` (
   `id` int(10) NOT NULL AUTO_INCREMENT,
@@ -478,4 +479,4 @@ CREATE TABLE `tblmodulelog` (
   `response` mediumtext NOT NULL,
   `arrdata` mediumtext NOT NULL,
   PRIMARY KEY (`id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
