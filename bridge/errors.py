@@ -13,11 +13,13 @@ what is wrong and what to do, and never contain a password or secret.
     │   ├── InvalidFile (422 invalid_file) ............ a file's lines are bad (``bad_lines``)
     │   ├── InvalidCdr (422 invalid_cdr) .............. a call record holds a value we cannot store
     │   ├── InvalidAssignment (422 invalid_assignment)  a service's PBX assignment is malformed
+    │   ├── EmailTemplateDisabled (422 email_template_disabled)  an alert's template is switched off
     │   └── UnknownAction (404 unknown_action)
     ├── NotFound (404 not_found)
     │   ├── ClientNotFound (404 client_not_found)
     │   ├── ServiceNotFound (404 service_not_found)
-    │   └── CustomFieldNotFound (404 custom_field_not_found)
+    │   ├── CustomFieldNotFound (404 custom_field_not_found)
+    │   └── EmailTemplateNotFound (404 email_template_not_found)  no General template of that name
     ├── AuthError (401 unauthorized) ................. a shim request that fails §3 signing
     │   ├── SignatureMissing (401 signature_missing)
     │   ├── SignatureInvalid (401 signature_invalid)
@@ -31,7 +33,8 @@ what is wrong and what to do, and never contain a password or secret.
     ├── ProviderError (502 provider_error) ........... a PBX or provider failed us
     │   ├── ProviderUnavailable (503 provider_unavailable)  transient: unreachable, timeout, 5xx
     │   ├── ProviderRejected (502 provider_rejected) ...... permanent: 4xx, refused credentials
-    │   │   └── LicenseTokenInvalid (502 license_token_invalid)  not signed by the license server
+    │   │   ├── LicenseTokenInvalid (502 license_token_invalid)  not signed by the license server
+    │   │   └── MessageRejected (502 message_rejected) ..... the mail service refused this message
     │   └── ProviderUnsupported (501 provider_unsupported)  no API for this action: a person must
     └── DatabaseError (503 database_error)
         ├── DatabaseUnavailable (503 database_unavailable)  transient: cannot connect, link dropped
@@ -112,6 +115,12 @@ class InvalidCdr(InvalidRequest):
     code = "invalid_cdr"
 
 
+class EmailTemplateDisabled(InvalidRequest):
+    """The email template an alert is sent with is disabled in WHMCS."""
+
+    code = "email_template_disabled"
+
+
 class UnknownAction(InvalidRequest):
     """The shim asked for a module or action the bridge does not offer."""
 
@@ -148,6 +157,12 @@ class CustomFieldNotFound(NotFound):
     """No custom field of that type has this name."""
 
     code = "custom_field_not_found"
+
+
+class EmailTemplateNotFound(NotFound):
+    """WHMCS has no General Messages email template of this name (in its default language)."""
+
+    code = "email_template_not_found"
 
 
 class AuthError(BridgeError):
@@ -238,6 +253,16 @@ class LicenseTokenInvalid(ProviderRejected):
     """A license token is malformed, not signed with the configured key, or not for this request."""
 
     code = "license_token_invalid"
+
+
+class MessageRejected(ProviderRejected):
+    """The mail service refused this one message (no such template, a refused recipient).
+
+    Sending it again cannot help, unlike a refusal of the bridge's credentials, which an admin
+    fixes once for every message.
+    """
+
+    code = "message_rejected"
 
 
 class ProviderUnsupported(ProviderError):

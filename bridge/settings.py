@@ -14,6 +14,8 @@ import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
+from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -29,6 +31,10 @@ DEFAULT_LISTEN = "127.0.0.1:8080"
 DEFAULT_LICENSE_URL = "http://127.0.0.1:8090"
 DEFAULT_LICENSE_GRACE_DAYS = 7
 MIN_SECRET_LENGTH = 32
+MAIL_TRANSPORTS = ("whmcs-api", "smtp", "file")
+# Each SMTP security mode and its usual port: submission with STARTTLS, implicit TLS, plain.
+SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+DEFAULT_MAIL_OUTBOX_DIR = "voipbridge-mail"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_INVOICE_ACTION = "next-cron"
 INVOICE_ACTIONS = ("next-cron", "next-invoice", "due-date", "no-invoice")
@@ -44,6 +50,28 @@ class Listen:
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettings:
+    """How the billing jobs' alerts leave the bridge (DESIGN.md §7); ``BRIDGE_MAIL_*`` and friends.
+
+    Which pieces are needed depends on ``transport``; one that is missing is reported when mail
+    is delivered (the messages stay queued), never at start-up.
+    """
+
+    transport: str = "whmcs-api"
+    whmcs_api_url: str = ""
+    whmcs_api_identifier: Secret | None = None
+    whmcs_api_secret: Secret | None = None
+    whmcs_api_access_key: Secret | None = None
+    smtp_host: str = ""
+    smtp_port: int = SMTP_PORTS["starttls"]
+    smtp_security: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: Secret | None = None
+    smtp_from: str = ""
+    outbox_dir: Path = Path(DEFAULT_MAIL_OUTBOX_DIR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +92,7 @@ class Settings:
     license_grace_days: int = DEFAULT_LICENSE_GRACE_DAYS
     # How autobill's billable items reach an invoice (tblbillableitems.invoiceaction).
     invoice_action: str = DEFAULT_INVOICE_ACTION
+    mail: MailSettings = field(default_factory=lambda: MailSettings())
 
     def __repr__(self) -> str:
         return (
@@ -72,7 +101,7 @@ class Settings:
             f"listen='{self.listen}', timezone='{self.timezone.key}', "
             f"db_lock_timeout={self.db_lock_timeout}, log_level={self.log_level!r}, "
             f"license_url={self.license_url!r}, license_grace_days={self.license_grace_days}, "
-            f"invoice_action={self.invoice_action!r})"
+            f"invoice_action={self.invoice_action!r}, mail={self.mail!r})"
         )
 
     @property
@@ -109,6 +138,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         invoice_action=_parse_choice(
             env, "BRIDGE_INVOICE_ACTION", INVOICE_ACTIONS, default=DEFAULT_INVOICE_ACTION
         ),
+        mail=_parse_mail(env),
     )
 
 
@@ -235,3 +265,54 @@ def _parse_log_level(raw: str) -> str:
     if level not in _LOG_LEVELS:
         raise ConfigError(f"BRIDGE_LOG_LEVEL={raw!r} must be one of {', '.join(_LOG_LEVELS)}")
     return level
+
+
+def _parse_mail(env: Mapping[str, str]) -> MailSettings:
+    transport = _parse_choice(
+        env, "BRIDGE_MAIL_TRANSPORT", MAIL_TRANSPORTS, default=MAIL_TRANSPORTS[0]
+    )
+    security = _parse_choice(env, "BRIDGE_SMTP_SECURITY", tuple(SMTP_PORTS), default="starttls")
+    port = _parse_int(env, "BRIDGE_SMTP_PORT", default=SMTP_PORTS[security], low=1, high=65535)
+    return MailSettings(
+        transport=transport,
+        whmcs_api_url=_parse_whmcs_api_url(env.get("BRIDGE_WHMCS_API_URL", "").strip()),
+        whmcs_api_identifier=_optional_secret(env, "BRIDGE_WHMCS_API_IDENTIFIER"),
+        whmcs_api_secret=_optional_secret(env, "BRIDGE_WHMCS_API_SECRET"),
+        whmcs_api_access_key=_optional_secret(env, "BRIDGE_WHMCS_API_ACCESS_KEY"),
+        smtp_host=env.get("BRIDGE_SMTP_HOST", "").strip(),
+        smtp_port=port,
+        smtp_security=security,
+        smtp_username=env.get("BRIDGE_SMTP_USERNAME", "").strip(),
+        smtp_password=_optional_secret(env, "BRIDGE_SMTP_PASSWORD"),
+        smtp_from=_parse_sender(env.get("BRIDGE_SMTP_FROM", "").strip()),
+        outbox_dir=Path(env.get("BRIDGE_MAIL_OUTBOX_DIR", "").strip() or DEFAULT_MAIL_OUTBOX_DIR),
+    )
+
+
+def _parse_whmcs_api_url(raw: str) -> str:
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.username:
+        # A URL with user info may hold a password, so only a plain one is echoed back.
+        shown = "BRIDGE_WHMCS_API_URL" if "@" in raw else f"BRIDGE_WHMCS_API_URL={raw!r}"
+        raise ConfigError(
+            f"{shown} is not WHMCS's address (http or https, no user name or query), e.g. "
+            "https://billing.example.com/ or https://billing.example.com/includes/api.php"
+        )
+    # WHMCS's System URL is accepted too: its API is includes/api.php below it.
+    return raw if parts.path.endswith(".php") else raw.rstrip("/") + "/includes/api.php"
+
+
+def _parse_sender(raw: str) -> str:
+    if raw and "@" not in parseaddr(raw)[1]:
+        raise ConfigError(
+            f"BRIDGE_SMTP_FROM={raw!r} is not a mail address, e.g. billing@example.com or "
+            "'Example Billing <billing@example.com>'"
+        )
+    return raw
+
+
+def _optional_secret(env: Mapping[str, str], name: str) -> Secret | None:
+    raw = env.get(name, "").strip()
+    return Secret(raw) if raw else None

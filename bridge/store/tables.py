@@ -4,7 +4,7 @@ These definitions are what the code queries; ``bridge/store/migrations/versions`
 them. A test checks that a freshly migrated database matches this metadata.
 
 Identifiers the bridge owns (call ids, tariff and package names, prefixes, nonces, scopes, license
-key digests, job names) are :class:`Identifier` columns, compared exactly: MySQL's and MariaDB's
+key digests, job names, outbox keys) are :class:`Identifier` columns, compared exactly: MySQL's and MariaDB's
 default collations fold case and accents, which made ``CaseTest-A1b2`` and ``casetest-a1b2`` one
 call and ``tm`` the same tariff as ``TM``. SQLite compares text exactly (its default ``BINARY``
 collation) already.
@@ -308,6 +308,33 @@ job_locks = Table(
     Column("job", Identifier(64), primary_key=True),
     Column("holder", String(128), nullable=False),
     Column("expires_at", DateTime(), nullable=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
+# The merge fields are JSON written with ASCII escapes, longer than TEXT's 64 KiB only for a client
+# with huge custom fields.
+_LONG_TEXT = Text().with_variant(mysql.MEDIUMTEXT(), "mysql")
+
+# Mail the billing jobs decided to send (DESIGN.md §7), queued in the job's own transaction and
+# delivered after it committed. The dedupe key ("low-balance:<client>:<day>") is unique, so one
+# alert is queued once whatever reruns; the merge fields are a JSON snapshot taken at the decision.
+outbox = Table(
+    "mod_voipbridge_outbox",
+    METADATA,
+    Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+    Column("dedupe_key", Identifier(191), nullable=False),
+    Column("template_name", String(255), nullable=False),
+    Column("client_id", Integer, nullable=False),
+    Column("merge_fields", _LONG_TEXT, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(), nullable=False),
+    Column("last_error", String(500), nullable=False),
+    Column("created_at", DateTime(), nullable=False),
+    Column("sent_at", DateTime(), nullable=True),
+    UniqueConstraint("dedupe_key", name="uq_mod_voipbridge_outbox_key"),
+    Index("ix_mod_voipbridge_outbox_due", "status", "next_attempt_at"),
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",
 )

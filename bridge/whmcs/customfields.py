@@ -41,9 +41,17 @@ def get_client_field(conn: Connection, client_id: int, name: str) -> str | None:
     return _get_value(conn, field.id, client_id)
 
 
-def get_client_fields(conn: Connection, client_id: int) -> dict[str, str]:
-    """Return every client custom field of the client by key, unset ones as ``""``."""
+def get_client_fields(
+    conn: Connection, client_id: int, *, skip_passwords: bool = False
+) -> dict[str, str]:
+    """Return every client custom field of the client by key, unset ones as ``""``.
+
+    With ``skip_passwords`` fields of type password are left out: WHMCS stores their values
+    encrypted with its own key, so they mean nothing to anyone reading them here.
+    """
     fields = _list_fields(conn, "client", 0)
+    if skip_passwords:
+        fields = [field for field in fields if field.field_type != "password"]
     values = _get_values(conn, [field.id for field in fields], client_id)
     return {field.key: values.get(field.id, "") for field in fields}
 

@@ -309,6 +309,10 @@ def insert_email_template(
     template_type: str = "general",
     language: str = "",
     disabled: bool = False,
+    plaintext: bool = False,
+    from_name: str = "",
+    from_email: str = "",
+    copy_to: str = "",
 ) -> int:
     """Insert an email template (a General Messages template by default) and return its id."""
     return insert_row(
@@ -322,7 +326,10 @@ def insert_email_template(
             "disabled": int(disabled),
             "custom": 1,
             "language": language,
-            "plaintext": 0,
+            "plaintext": int(plaintext),
+            "fromname": from_name,
+            "fromemail": from_email,
+            "copyto": copy_to,
         },
     )
 

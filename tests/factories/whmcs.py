@@ -44,6 +44,7 @@ def make_client(
     lastname: str = "Client",
     companyname: str = "",
     email: str = "alex@example.com",
+    language: str = "",
 ) -> int:
     """Create a client (and a USD currency unless one is given)."""
     return seeding.insert_client(
@@ -54,6 +55,7 @@ def make_client(
         companyname=companyname,
         email=email,
         credit=credit,
+        language=language,
     )
 
 
@@ -144,4 +146,34 @@ def make_payment(
     """Record a payment (or, with ``amount_out``, a refund) against an invoice."""
     return seeding.insert_transaction(
         conn, client_id=client_id, invoice_id=invoice_id, amount_in=amount_in, amount_out=amount_out
+    )
+
+
+def make_email_template(
+    conn: Connection,
+    name: str,
+    *,
+    subject: str = "Alert for {$client_first_name}",
+    message: str = "<p>Dear {$client_name}, your credit is {$client_credit}.</p>",
+    language: str = "",
+    disabled: bool = False,
+    plaintext: bool = False,
+    template_type: str = "general",
+    from_email: str = "",
+    from_name: str = "",
+    copy_to: str = "",
+) -> int:
+    """Create an email template (General Messages, default language, HTML, enabled)."""
+    return seeding.insert_email_template(
+        conn,
+        name=name,
+        subject=subject,
+        message=message,
+        template_type=template_type,
+        language=language,
+        disabled=disabled,
+        plaintext=plaintext,
+        from_email=from_email,
+        from_name=from_name,
+        copy_to=copy_to,
     )

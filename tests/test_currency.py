@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bridge.whmcs.currencies import Currency
+from bridge.currency import Currency
 
 
 def _currency(number_format: int, prefix: str = "$", suffix: str = " USD") -> Currency:
