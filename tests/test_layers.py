@@ -110,3 +110,18 @@ def test_adapters_raise_the_bridges_errors_not_ratings() -> None:
         if name in ("bridge.rating.errors", "bridge.rating.tariff_csv")
     ]
     assert offenders == []
+
+
+def test_building_a_message_is_pure() -> None:
+    """bridge/mail/messages.py and bridge/currency.py import no database, network or file I/O."""
+    pure = {BRIDGE / "mail" / "messages.py", BRIDGE / "currency.py"}
+    allowed_stdlib = {"__future__", "collections.abc", "dataclasses", "decimal", "html", "re"}
+    assert pure <= {path for path, _tree in _modules()}
+    offenders = [
+        f"{path.relative_to(BRIDGE.parent)}: {name}"
+        for path, tree in _modules()
+        if path in pure
+        for name in sorted(_imports(tree))
+        if name not in allowed_stdlib and name != "bridge.currency"
+    ]
+    assert offenders == []

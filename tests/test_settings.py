@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import re
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +126,87 @@ class TestLicenseSettings:
         with pytest.raises(ConfigError) as caught:
             load_settings({"BRIDGE_LICENSE_URL": "https://admin:hunter2pass@licenses.example.com"})
         assert "hunter2pass" not in caught.value.message
+
+
+class TestMailSettings:
+    def test_defaults(self) -> None:
+        """By default mail goes through WHMCS's API (not configured yet), SMTP would use 587."""
+        mail = load_settings({}).mail
+
+        assert mail.transport == "whmcs-api"
+        assert mail.whmcs_api_url == ""
+        assert mail.whmcs_api_secret is None
+        assert (mail.smtp_security, mail.smtp_port) == ("starttls", 587)
+        assert str(mail.outbox_dir) == "voipbridge-mail"
+
+    def test_whmcs_api(self) -> None:
+        """WHMCS's System URL is taken to mean its includes/api.php; credentials are secrets."""
+        settings = load_settings(
+            {
+                "BRIDGE_WHMCS_API_URL": "https://billing.example.com/whmcs/",
+                "BRIDGE_WHMCS_API_IDENTIFIER": "ident-0123456789",
+                "BRIDGE_WHMCS_API_SECRET": "api-secret-0123456789",
+                "BRIDGE_WHMCS_API_ACCESS_KEY": "access-key-0123456789",
+            }
+        )
+
+        mail = settings.mail
+        assert mail.whmcs_api_url == "https://billing.example.com/whmcs/includes/api.php"
+        assert str(mail.whmcs_api_secret) == "api-secret-0123456789"
+        shown = repr(settings)
+        for secret in ("ident-0123456789", "api-secret-0123456789", "access-key-0123456789"):
+            assert secret not in shown
+
+    def test_explicit_api_endpoint_is_kept(self) -> None:
+        """A URL already naming a .php endpoint is used as given."""
+        url = "https://billing.example.com/includes/api.php"
+
+        assert load_settings({"BRIDGE_WHMCS_API_URL": url}).mail.whmcs_api_url == url
+
+    def test_smtp(self) -> None:
+        """Implicit TLS defaults to port 465; the login's password never prints."""
+        settings = load_settings(
+            {
+                "BRIDGE_MAIL_TRANSPORT": "SMTP",
+                "BRIDGE_SMTP_HOST": "mail.example.com",
+                "BRIDGE_SMTP_SECURITY": "ssl",
+                "BRIDGE_SMTP_USERNAME": "billing",
+                "BRIDGE_SMTP_PASSWORD": "smtp-pass-0123",
+                "BRIDGE_SMTP_FROM": "Example Billing <billing@example.com>",
+                "BRIDGE_MAIL_OUTBOX_DIR": "/var/spool/voipbridge",
+            }
+        )
+
+        mail = settings.mail
+        assert (mail.transport, mail.smtp_host, mail.smtp_port) == ("smtp", "mail.example.com", 465)
+        assert mail.smtp_from == "Example Billing <billing@example.com>"
+        assert str(mail.outbox_dir) == "/var/spool/voipbridge"
+        assert "smtp-pass-0123" not in repr(settings)
+
+    @pytest.mark.parametrize(
+        ("name", "value", "message"),
+        [
+            ("BRIDGE_MAIL_TRANSPORT", "pigeon", "one of whmcs-api, smtp, file"),
+            ("BRIDGE_SMTP_SECURITY", "tls", "one of starttls, ssl, none"),
+            ("BRIDGE_SMTP_PORT", "70000", "1 to 65535"),
+            ("BRIDGE_SMTP_FROM", "billing", "not a mail address"),
+            ("BRIDGE_WHMCS_API_URL", "billing.example.com", "WHMCS's address"),
+            ("BRIDGE_WHMCS_API_URL", "https://admin:pw@billing.example.com", "WHMCS's address"),
+        ],
+    )
+    def test_bad_values(self, name: str, value: str, message: str) -> None:
+        """Each malformed mail setting is refused naming the variable, never echoing a password."""
+        with pytest.raises(ConfigError, match=message) as caught:
+            load_settings({name: value})
+        assert name in caught.value.message
+        assert "pw@" not in caught.value.message
+
+
+def test_env_example_lists_every_variable_the_bridge_reads() -> None:
+    """Each BRIDGE_* name bridge/settings.py reads has a line in .env.example."""
+    root = Path(__file__).resolve().parents[1]
+    read = set(re.findall(r'"(BRIDGE_[A-Z_]+)"', (root / "bridge" / "settings.py").read_text()))
+    listed = set(re.findall(r"^#? ?(BRIDGE_[A-Z_]+)=", (root / ".env.example").read_text(), re.M))
+
+    assert "BRIDGE_SMTP_PASSWORD" in read
+    assert read - listed == set()

@@ -13,4 +13,6 @@ own tables in ``bridge/store``, PBX adapters in ``bridge/modules``, pure rating 
 - :mod:`~bridge.usecases.usage`: a service's rated usage for a billing period, from the store.
 - :mod:`~bridge.usecases.licenses`: license Activate and Verify, and the check that guards
   provisioning and the client area.
+- :mod:`~bridge.usecases.mail`: alerts by WHMCS template name — queued in the job's transaction
+  once per dedupe key, delivered after commit through the configured transport, retried.
 """
