@@ -4,10 +4,10 @@ These definitions are what the code queries; ``bridge/store/migrations/versions`
 them. A test checks that a freshly migrated database matches this metadata.
 
 Identifiers the bridge owns (call ids, tariff and package names, prefixes, nonces, scopes, license
-key digests, job names, outbox keys) are :class:`Identifier` columns, compared exactly: MySQL's and MariaDB's
-default collations fold case and accents, which made ``CaseTest-A1b2`` and ``casetest-a1b2`` one
-call and ``tm`` the same tariff as ``TM``. SQLite compares text exactly (its default ``BINARY``
-collation) already.
+key digests, job names, outbox keys) are :class:`Identifier` columns, compared exactly: MySQL's
+and MariaDB's default collations fold case and accents, which made ``CaseTest-A1b2`` and
+``casetest-a1b2`` one call and ``tm`` the same tariff as ``TM``. SQLite compares text exactly (its
+default ``BINARY`` collation) already.
 """
 
 from __future__ import annotations
