@@ -2,7 +2,8 @@
 
 :func:`smtp_server` runs an :class:`Inbox` under aiosmtpd's threaded controller on 127.0.0.1,
 plain, with STARTTLS, or with implicit TLS, optionally demanding a login. The inbox can refuse
-recipients (550), defer mail (451) and reject it (554), as real servers do. :func:`make_tls`
+senders (553) and recipients (550, or 450 for now), defer mail (451) and reject it (554), as real
+servers do. :func:`make_tls`
 writes a self-signed certificate for 127.0.0.1 and returns the server's and a trusting client's
 SSL contexts.
 """
@@ -45,14 +46,26 @@ class Inbox:
 
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    refuse_reply: str = "550 5.1.1 no such mailbox"  # or a temporary "450 4.2.1 mailbox busy"
+    refuse_senders: set[str] = field(default_factory=set)
     data_reply: str = ""  # e.g. "451 4.3.0 try later" or "554 5.7.1 rejected"
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        """Accept a sender unless it is in :attr:`refuse_senders`."""
+        if address in self.refuse_senders:
+            return "553 5.7.1 sender not allowed"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         """Accept a recipient unless it is in :attr:`refuse`."""
         if address in self.refuse:
-            return "550 5.1.1 no such mailbox"
+            return self.refuse_reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -159,6 +159,40 @@ class TestSmtpTransport:
         with smtp_server(inbox) as port, pytest.raises(MessageRejected, match="550"):
             _smtp(port).send(MAIL)
 
+    def test_recipient_refused_for_now_is_temporary(self) -> None:
+        """A 450 for the client's address (mailbox busy) keeps the message for a retry."""
+        inbox = Inbox(refuse={"zoe@customer.example"}, refuse_reply="450 4.2.1 mailbox busy")
+        with smtp_server(inbox) as port, pytest.raises(ProviderUnavailable, match="450"):
+            _smtp(port).send(MAIL)
+
+    def test_a_refused_copy_does_not_stop_the_clients_mail(self) -> None:
+        """When only the template's Cc address is refused, the client still gets the mail."""
+        inbox = Inbox(refuse={"ops@example.net"})
+        mail = OutgoingMail(
+            MAIL.key, MAIL.message, MAIL.sent_at, replace(RENDERED, cc=("ops@example.net",))
+        )
+        with smtp_server(inbox) as port:
+            _smtp(port).send(mail)
+
+        assert [received.rcpt_tos for received in inbox.received] == [["zoe@customer.example"]]
+
+    def test_refused_sender_names_the_setting_and_may_be_retried(self) -> None:
+        """A sender the server does not accept is a configuration refusal, not the message's."""
+        inbox = Inbox(refuse_senders={"billing@example.net"})
+        with smtp_server(inbox) as port, pytest.raises(ProviderRejected) as caught:
+            _smtp(port).send(MAIL)
+
+        assert not isinstance(caught.value, MessageRejected)
+        assert "BRIDGE_SMTP_FROM" in caught.value.message
+
+    def test_starttls_on_a_server_without_it_names_the_setting(self) -> None:
+        """Asking a plain server for STARTTLS says to check BRIDGE_SMTP_SECURITY."""
+        with (
+            smtp_server(Inbox()) as port,
+            pytest.raises(ProviderRejected, match="BRIDGE_SMTP_SECURITY"),
+        ):
+            _smtp(port, "starttls").send(MAIL)
+
     @pytest.mark.parametrize(
         ("reply", "error"),
         [("451 4.3.0 try again later", ProviderUnavailable), ("554 5.7.1 spam", MessageRejected)],
@@ -227,6 +261,28 @@ class TestMakeTransport:
         """SMTP without a host or a From address is NotConfigured."""
         with pytest.raises(NotConfigured, match="BRIDGE_SMTP_HOST"):
             make_transport(MailSettings(transport="smtp", smtp_host="mail.example.net"))
+
+    def test_smtp_from_settings(self) -> None:
+        """Configured, the SMTP transport uses the host, security, port, login and sender."""
+        settings = MailSettings(
+            transport="smtp",
+            smtp_host="mail.example.net",
+            smtp_port=2525,
+            smtp_security="none",
+            smtp_username="billing",
+            smtp_password=Secret("pw-0123"),
+            smtp_from="billing@example.net",
+        )
+
+        transport = make_transport(settings)
+
+        assert isinstance(transport, SmtpTransport)
+        assert (transport.host, transport.port, transport.security) == (
+            "mail.example.net",
+            2525,
+            "none",
+        )
+        assert (transport.username, transport.sender) == ("billing", "billing@example.net")
 
     def test_file_transport_for_the_demo(self, tmp_path: Path) -> None:
         """The file transport writes where BRIDGE_MAIL_OUTBOX_DIR says."""

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -309,6 +310,22 @@ class TestDeliverThroughWhmcsApi:
         assert (entry.status, entry.attempts) == (outbox.QUEUED, 0)
 
 
+def test_the_demo_transport_writes_files_and_never_the_network(
+    conn: Connection, database: BoundDatabase, dave: Alerted, tmp_path: Path
+) -> None:
+    """With BRIDGE_MAIL_TRANSPORT=file each alert becomes one .eml file, rendered, sent once."""
+    queue_mail(conn, ZERO, dave.client_id, f"zero-balance:{dave.client_id}:7", now=NOW)
+    settings = Settings(mail=MailSettings(transport="file", outbox_dir=tmp_path / "outbox"))
+
+    first = deliver_mail(database, settings, now=NOW)
+    again = deliver_mail(database, settings, now=NOW + timedelta(hours=1))
+
+    assert (first.transport, len(first.sent), again.sent) == ("file", 1, ())
+    (path,) = (tmp_path / "outbox").iterdir()
+    assert "Outstanding Balance: $15.00 CAD" in path.read_text()
+    assert _entry(conn, f"zero-balance:{dave.client_id}:7").status == outbox.SENT
+
+
 def test_backoff_is_capped_at_an_hour() -> None:
     """Attempt 1 waits a minute; the wait doubles and never exceeds an hour."""
     assert backoff(1) == timedelta(minutes=1)
@@ -401,6 +418,19 @@ class TestDeliverOverSmtp:
         assert rendered.subject == "Low balance, Dave"
         assert f"Account# {dave.client_id} is: 3.20\n" in rendered.body
         assert "notification is set at $5.00\n" in rendered.body
+
+    def test_client_without_an_address_fails_for_good(
+        self, conn: Connection, database: BoundDatabase, dave: Alerted
+    ) -> None:
+        """A client with a blank email cannot be mailed; the report says why."""
+        conn.execute(clients.update().where(clients.c.id == dave.client_id).values(email=""))
+        queue_mail(conn, LOW, dave.client_id, dave.key, now=NOW)
+
+        report = deliver_outbox(database, _smtp(free_port()), now=NOW, zone=TORONTO)
+
+        (failure,) = report.failures
+        assert not failure.will_retry
+        assert "no email address" in failure.error
 
     def test_template_deleted_before_delivery_fails_for_good(
         self, conn: Connection, database: BoundDatabase, dave: Alerted
