@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from bridge.db import Database
 from bridge.store.cdrs import Unassigned, list_unassigned_cdrs
 from bridge.store.migrate import MigrationState, get_migration_state
-from bridge.whmcs.charsets import describe_written_columns
+from bridge.whmcs.charsets import describe_written_text
 from bridge.whmcs.schema import SchemaGap, declared_tables, describe_gaps, find_schema_gaps
-from bridge.whmcs.tables import WRITTEN_TEXT
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +73,7 @@ def examine(database: Database, display_url: str) -> DoctorReport:
     latency = database.ping()
     with database.transaction() as conn:
         gaps = tuple(find_schema_gaps(conn))
-        text_columns = "" if gaps else describe_written_columns(conn, list(WRITTEN_TEXT))
+        text_columns = "" if gaps else describe_written_text(conn)
         migrations = get_migration_state(conn)
         unassigned = tuple(list_unassigned_cdrs(conn)) if migrations.up_to_date else ()
     return DoctorReport(

@@ -8,7 +8,7 @@ outside (a tariff's destination names, a PBX's answer, a client's name), so ever
 writes goes through :func:`fit_text`: on a ``utf8mb3`` column a 4-byte character becomes U+FFFD
 (the replacement character, which ``utf8mb3`` holds), and any value is cut to the column's size
 in bytes. A column's character set is read from ``information_schema`` once per database and
-remembered; ``bridge doctor`` reports them (:func:`describe_written_columns`).
+remembered; ``bridge doctor`` reports them (:func:`describe_written_text`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from typing import Any
 
 from sqlalchemy import Column, text
 from sqlalchemy.engine import Connection
+
+from bridge.whmcs.tables import WRITTEN_TEXT
 
 REPLACEMENT = "\ufffd"
 _THREE_BYTE_SETS = frozenset({"utf8", "utf8mb3"})
@@ -60,10 +62,10 @@ def column_text(conn: Connection, column: Column[Any]) -> ColumnText:
     return known
 
 
-def describe_written_columns(conn: Connection, columns: list[Column[Any]]) -> str:
+def describe_written_text(conn: Connection) -> str:
     """Return one line saying which character sets the WHMCS text the bridge writes is in."""
     sets: dict[str, list[str]] = {}
-    for column in columns:
+    for column in WRITTEN_TEXT:
         info = column_text(conn, column)
         sets.setdefault(info.charset or "any", []).append(f"{column.table.name}.{column.name}")
     parts = []
