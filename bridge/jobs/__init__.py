@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bridge.jobs import autobill, collect, realtime, rerate
+from bridge.jobs import autobill, autosuspend, collect, daily, realtime, rerate
 from bridge.jobs.base import JobSpec
 
 JOBS: Mapping[str, JobSpec] = {
-    job.name: job for job in (collect.JOB, realtime.JOB, autobill.JOB, rerate.JOB)
+    job.name: job
+    for job in (collect.JOB, realtime.JOB, autosuspend.JOB, autobill.JOB, daily.JOB, rerate.JOB)
 }

@@ -26,6 +26,7 @@ from bridge.db import Database, DryRunDatabase
 from bridge.modules.registry import AdapterFactory, make_adapter
 from bridge.settings import Settings
 from bridge.store.locks import job_lock
+from bridge.usecases.mail import deliver_mail
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -171,3 +172,23 @@ def run_job(spec: JobSpec, context: JobContext) -> JobReport:
                 skipped="locked",
             )
         return spec.run(context)
+
+
+def deliver_queued_mail(context: JobContext, report: ReportBuilder) -> None:
+    """Send the mail the run queued (after its transactions committed), and say how it went.
+
+    A message that cannot go out now stays queued for the next run; that is not the run's
+    failure, so it is reported as a count and a line, not as an error.
+    """
+    if context.dry_run:
+        return
+    delivery = deliver_mail(context.database, context.settings, now=context.now)
+    report.count("emails_sent", len(delivery.sent))
+    if delivery.error:
+        report.details.append(f"mail not delivered, it stays queued: {delivery.error}")
+    for failure in delivery.failures:
+        state = "stays queued" if failure.will_retry else "given up"
+        report.details.append(
+            f"mail {failure.template_name!r} to client #{failure.client_id} {state}: "
+            f"{failure.error}"
+        )

@@ -338,3 +338,18 @@ outbox = Table(
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",
 )
+
+# Each time autosuspend suspends a client (automatically or by its Manual VoIP Suspend field): the
+# "VoIP Zero Balance" mail of an automatic one is keyed by this row, so it goes out once per time.
+suspensions = Table(
+    "mod_voipbridge_suspensions",
+    METADATA,
+    Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+    Column("client_id", Integer, nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("started_at", DateTime(), nullable=False),
+    Column("ended_at", DateTime(), nullable=True),
+    Index("ix_mod_voipbridge_suspensions_client", "client_id", "ended_at"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)

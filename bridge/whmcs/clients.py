@@ -55,10 +55,15 @@ def get_credit(conn: Connection, client_id: int) -> Decimal:
 
 def get_due_balance(conn: Connection, client_id: int) -> Decimal:
     """Return what the client still owes on Unpaid invoices: totals less net payments."""
+    return get_due_balances(conn, [client_id]).get(client_id, Decimal(0)).quantize(Decimal("0.01"))
+
+
+def get_due_balances(conn: Connection, client_ids: list[int]) -> dict[int, Decimal]:
+    """Return what each client still owes on Unpaid invoices (clients owing nothing left out)."""
     # Payments are tblaccounts rows linked by invoiceid: amountin received, amountout refunded.
     # tblinvoices.total is already net of applied credit, so credit is not subtracted again.
     unpaid = select(invoices.c.id).where(
-        invoices.c.userid == client_id, invoices.c.status == "Unpaid"
+        invoices.c.userid.in_(client_ids), invoices.c.status == "Unpaid"
     )
     paid = (
         select(
@@ -70,12 +75,15 @@ def get_due_balance(conn: Connection, client_id: int) -> Decimal:
         .subquery()
     )
     query = (
-        select(func.coalesce(func.sum(invoices.c.total - func.coalesce(paid.c.paid, 0)), 0))
+        select(
+            invoices.c.userid,
+            func.sum(invoices.c.total - func.coalesce(paid.c.paid, 0)).label("due"),
+        )
         .select_from(invoices.outerjoin(paid, paid.c.invoiceid == invoices.c.id))
-        .where(invoices.c.userid == client_id, invoices.c.status == "Unpaid")
+        .where(invoices.c.userid.in_(client_ids), invoices.c.status == "Unpaid")
+        .group_by(invoices.c.userid)
     )
-    due = Decimal(conn.execute(query).scalar_one())
-    return due.quantize(Decimal("0.01"))
+    return {row.userid: Decimal(row.due) for row in conn.execute(query)}
 
 
 def list_client_ids(conn: Connection) -> list[int]:

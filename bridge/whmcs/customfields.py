@@ -9,6 +9,7 @@ fields have ``type = 'product'``, ``relid`` = the product id, and values keyed b
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -109,6 +110,19 @@ def get_service_field(conn: Connection, service_id: int, name: str) -> str | Non
     ).scalar_one_or_none()
     field = _find_field(conn, "product", product_id or 0, name)
     return _get_value(conn, field.id, service_id)
+
+
+def client_field_ids(conn: Connection, names: Iterable[str]) -> dict[str, int]:
+    """Return the ids of the client custom fields among ``names`` that exist, by name asked."""
+    fields = _list_fields(conn, "client", 0)
+    found: dict[str, int] = {}
+    for name in names:
+        wanted = name.strip().lower()
+        for field in fields:
+            if wanted in (field.name.lower(), field.key.lower()):
+                found[name] = field.id
+                break
+    return found
 
 
 def find_client_ids_by_field(conn: Connection, name: str, value: str) -> list[int]:

@@ -118,6 +118,22 @@ def get_services(conn: Connection, service_ids: Iterable[int]) -> list[Service]:
     return found
 
 
+def list_live_voip_services(conn: Connection, client_ids: Iterable[int]) -> list[Service]:
+    """Return the live (Active or Suspended) VoIP services of these clients, by id."""
+    wanted = sorted(set(client_ids))
+    found: list[Service] = []
+    for start in range(0, len(wanted), _CHUNK):
+        query = (
+            _service_query()
+            .where(hosting.c.userid.in_(wanted[start : start + _CHUNK]))
+            .where(hosting.c.domainstatus.in_((ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)))
+            .where(func.lower(products.c.servertype).in_(VOIP_MODULES))
+            .order_by(hosting.c.id)
+        )
+        found.extend(_service_from_row(row) for row in conn.execute(query).mappings())
+    return found
+
+
 def list_voip_services(conn: Connection, client_id: int) -> list[Service]:
     """Return the client's services whose product uses a VoIP module (fusionpbx, vodia, lesnet)."""
     query = (
