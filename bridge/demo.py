@@ -35,6 +35,8 @@ from bridge.whmcs.schema import create_whmcs_schema
 from bridge.whmcs.services import list_voip_services
 
 DEMO_MARKER = "VoipBridgeDemo"
+# The demo services' next due date is this many days after the day the demo is built.
+DUE_IN_DAYS = 9
 
 LOW_BALANCE_ALERT = """Dear {$client_first_name},
 
@@ -219,14 +221,20 @@ def _seed_catalog(conn: Connection, ids: DemoIds) -> None:
         ids.ids[f"field:{name}"] = seeding.insert_custom_field(
             conn, name=name, input_type=input_type, options=options
         )
+    # The documented bodies are plain text (line breaks, no markup), so the templates say so.
     seeding.insert_email_template(
-        conn, name="Low Balance Alert", subject="Low Balance Alert", message=LOW_BALANCE_ALERT
+        conn,
+        name="Low Balance Alert",
+        subject="Low Balance Alert",
+        message=LOW_BALANCE_ALERT,
+        plaintext=True,
     )
     seeding.insert_email_template(
         conn,
         name="VoIP Zero Balance",
         subject="VoIP service paused: zero balance",
         message=VOIP_ZERO_BALANCE,
+        plaintext=True,
     )
 
 
@@ -276,7 +284,7 @@ def _add_service(
         username=username,
         status=extra.pop("status", "Active"),
         amount=Decimal("19.95"),
-        next_due=ids.today + timedelta(days=9),
+        next_due=ids.today + timedelta(days=DUE_IN_DAYS),
     )
     for name, value in extra.items():
         seeding.insert_custom_field_value(conn, ids.ids[f"{product}:{name}"], service_id, value)

@@ -170,3 +170,26 @@ def _wait_for_health(url: str, process: subprocess.Popen[str]) -> httpx.Response
         except httpx.TransportError:
             time.sleep(0.2)
     pytest.fail(f"bridge demo did not answer on {url} within 60 s")
+
+
+class TestDemoBilling:
+    def test_the_demo_runs_the_jobs_and_shows_what_they_did(self, tmp_path: Path) -> None:
+        """The demo bills: credit taken, a suspension with its mail, an alert, billable items."""
+        result = _run("demo", "--no-serve", env=_env(), cwd=tmp_path)
+
+        assert result.returncode == 0, result.stderr
+        for expected in (
+            # Dave's two prepaid calls come off his credit (0.17 of 3.20).
+            "client #2, -0.17: VoIP usage, Vodia Cloud PBX",
+            # He owes 15.00 with 3.03 left: suspended (no PBX contacted in the demo), mailed.
+            "(balance: 15.00 due is more than the 3.03 credit): demo PBX Vodia Cloud: nothing",
+            "[sent] to dave@customer.example: VoIP service paused: zero balance",
+            "Dear Dave O'Neil,",
+            # His credit is below his threshold of 5: today's Low Balance Alert.
+            "Account# 2 is: 3.03",
+            # On the due date, autobill adds Marie's metered usage and Oliver's special numbers.
+            "client #1, 0.31: Hosted PBX & Trunking",
+            "client #4, 4.75: UK Special Numbers",
+        ):
+            assert expected in result.stdout
+        assert len(list((tmp_path / "voipbridge-mail").glob("*.eml"))) == 2

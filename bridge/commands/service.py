@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from rich.markup import escape
 from bridge.app import create_app
 from bridge.clock import utc_now, whmcs_today
 from bridge.db import EngineDatabase, open_database
-from bridge.demo import build_demo_database, render_summary, summarize_demo
+from bridge.demo import DUE_IN_DAYS, build_demo_database, render_summary, summarize_demo
+from bridge.demo_billing import describe_billing, run_demo_jobs
 from bridge.demo_rating import describe_usage
 from bridge.doctor import examine
 from bridge.errors import ConfigError
@@ -87,7 +89,19 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
             "\nUsage the stored demo calls would add to the next invoices (nothing is billed):"
         )
         console.print(escape(describe_usage(conn, today=today, zone=settings.timezone)))
-    console.print(f"Demo WHMCS database: {path.resolve()}")
+    outbox = _fresh_mail_folder(path)
+    with open_database(settings) as database:
+        reports = run_demo_jobs(
+            database,
+            settings,
+            now=utc_now(),
+            due=today + timedelta(days=DUE_IN_DAYS),
+            outbox=outbox,
+        )
+        with database.transaction() as conn:
+            console.print("\nThe billing jobs, run on the demo data:")
+            console.print(escape(describe_billing(conn, reports)))
+    console.print(f"Demo WHMCS database: {path.resolve()}; its mail: {outbox.resolve()}")
     if args.no_serve:
         return 0
     base = f"http://{settings.listen}"
@@ -100,6 +114,15 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     with open_database(settings) as database:
         _serve(settings, database)
     return 0
+
+
+def _fresh_mail_folder(database: Path) -> Path:
+    """Return the demo's mail folder beside its database, emptied of an earlier demo's mail."""
+    folder = database.with_name(f"{database.stem}-mail")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.eml"):
+        old.unlink()
+    return folder
 
 
 def _serve(settings: Settings, database: EngineDatabase) -> None:

@@ -118,6 +118,28 @@ def add_billable_item(conn: Connection, item: BillableItem) -> int:
     return inserted_id(result)
 
 
+@dataclass(frozen=True, slots=True)
+class PostedAmount:
+    """A billable item or credit-ledger row as WHMCS holds it, for showing what was posted."""
+
+    id: int
+    client_id: int
+    description: str
+    amount: Decimal
+
+
+def list_billable_items(conn: Connection) -> list[PostedAmount]:
+    """Return every billable item, oldest first."""
+    rows = conn.execute(select(billable_items).order_by(billable_items.c.id))
+    return [PostedAmount(r.id, r.userid, r.description, Decimal(r.amount)) for r in rows]
+
+
+def list_credit_movements(conn: Connection) -> list[PostedAmount]:
+    """Return every credit-ledger row, oldest first."""
+    rows = conn.execute(select(credit).order_by(credit.c.id))
+    return [PostedAmount(r.id, r.clientid, r.description, Decimal(r.amount)) for r in rows]
+
+
 def _check_cents(amount: Decimal, *, what: str) -> Decimal:
     """Return ``amount`` if it is a non-zero Decimal of whole cents, else raise InvalidAmount."""
     if not isinstance(amount, Decimal) or not amount.is_finite():
