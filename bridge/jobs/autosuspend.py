@@ -19,7 +19,8 @@ from bridge.usecases.voip_state import (
     VOIP_SUSPENDED,
     YES,
 )
-from bridge.whmcs.standings import list_clients_services, list_standings
+from bridge.whmcs.services import get_services, list_voip_service_states
+from bridge.whmcs.standings import list_standings
 
 FIELDS = (HAS_VOIP, MANUAL_SUSPEND, VOIP_SUSPENDED, LOW_BALANCE_THRESHOLD)
 
@@ -29,20 +30,22 @@ def run(context: JobContext) -> JobReport:
     report = ReportBuilder()
     with context.database.transaction() as conn:
         standings = list_standings(conn, FIELDS, where=(HAS_VOIP, YES))
-        services = list_clients_services(conn, [s.client_id for s in standings])
+        states = list_voip_service_states(conn)
     report.count("clients_checked", len(standings))
     for done, standing in enumerate(standings, start=1):
         context.advance("checking clients", done, len(standings))
         decision = decide(standing)
         report.count(f"clients_{decision.target.value}")
-        own = [
-            service
-            for service in services.get(standing.client_id, [])
-            if context.service_id in (None, service.id)
+        mine = [
+            state
+            for state in states.get(standing.client_id, [])
+            if context.service_id in (None, state.id)
         ]
-        if not any(needs_change(decision, service) for service in own):
+        if not any(needs_change(decision, state) for state in mine):
             continue
         try:
+            with context.database.transaction() as conn:
+                own = get_services(conn, [state.id for state in mine])
             result = enforce(
                 context.database,
                 standing,

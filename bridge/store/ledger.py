@@ -14,13 +14,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, Join, and_, func, select
 from sqlalchemy.engine import Connection, RowMapping
 
-from bridge.calls import CollectedCdr
 from bridge.db import inserted_id
-from bridge.store.cdrs import record_from_row
+from bridge.rating.models import Cdr, Direction
 from bridge.store.tables import billed_calls, cdrs, postings, realtime_totals
 
 ZERO = Decimal(0)
@@ -28,10 +28,10 @@ ZERO = Decimal(0)
 
 @dataclass(frozen=True, slots=True)
 class StoredCall:
-    """A call from the CDR store with its row id (what the ledger is keyed by)."""
+    """A call from the CDR store, as rating sees it, with its row id (the ledger's key)."""
 
     id: int
-    record: CollectedCdr
+    call: Cdr
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +92,7 @@ def iter_unbilled_calls(
 ) -> Iterator[StoredCall]:
     """Yield the service's stored a-leg calls started before ``before`` that no job billed yet."""
     query = (
-        select(cdrs)
+        select(*_RATED)
         .select_from(_unbilled_join())
         .where(
             cdrs.c.service_id == service_id,
@@ -102,8 +102,9 @@ def iter_unbilled_calls(
         )
         .order_by(cdrs.c.start_utc, cdrs.c.id)
     )
-    for row in conn.execute(query).mappings():
-        yield StoredCall(row["id"], record_from_row(row))
+    # Billing reads every call of every due service: plain tuples and only what rating needs.
+    for row in conn.execute(query):
+        yield _stored(row)
 
 
 def iter_billed_calls(
@@ -111,13 +112,13 @@ def iter_billed_calls(
 ) -> Iterator[tuple[StoredCall, BilledCall]]:
     """Yield the calls a job billed for the service's period starting ``period_start``."""
     query = (
-        select(cdrs, *_billed_columns())
+        select(*_RATED, *_billed_columns())
         .select_from(cdrs.join(billed_calls, billed_calls.c.cdr_id == cdrs.c.id))
         .where(billed_calls.c.service_id == service_id, billed_calls.c.period_start == period_start)
         .order_by(cdrs.c.start_utc, cdrs.c.id)
     )
     for row in conn.execute(query).mappings():
-        yield StoredCall(row["id"], record_from_row(row)), _billed(row)
+        yield _stored(tuple(row[column.name] for column in _RATED)), _billed(row)
 
 
 def free_seconds_used(conn: Connection, service_id: int, period_start: date) -> int:
@@ -253,6 +254,28 @@ def save_realtime_total(
 def sum_amounts(items: Iterable[Posting]) -> Decimal:
     """Return the total of some postings."""
     return sum((item.amount for item in items), ZERO)
+
+
+_RATED = (
+    cdrs.c.id,
+    cdrs.c.uuid,
+    cdrs.c.direction,
+    cdrs.c.caller_number,
+    cdrs.c.caller_destination,
+    cdrs.c.destination_number,
+    cdrs.c.start_utc,
+    cdrs.c.billsec,
+)
+_DIRECTIONS = {direction.value: direction for direction in Direction}
+
+
+def _stored(row: Sequence[Any]) -> StoredCall:
+    cdr_id, uuid, direction, caller, caller_destination, destination, start, billsec = row
+    call = Cdr(
+        uuid, _DIRECTIONS[direction], caller, caller_destination, destination,
+        start.replace(tzinfo=UTC), billsec,
+    )  # fmt: skip
+    return StoredCall(cdr_id, call)
 
 
 def _unbilled_join() -> Join:

@@ -18,7 +18,7 @@ Times are naive UTC in the table and aware UTC in and out of this module.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,6 +61,16 @@ def has_key(conn: Connection, dedupe_key: str) -> bool:
     return conn.execute(query).first() is not None
 
 
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """A message to queue: its key, template, client and merge-field snapshot."""
+
+    dedupe_key: str
+    template_name: str
+    client_id: int
+    merge_fields: Mapping[str, str]
+
+
 def add_entry(
     conn: Connection,
     *,
@@ -71,26 +81,49 @@ def add_entry(
     now: datetime,
 ) -> bool:
     """Queue a message due at ``now``; return ``False`` (and change nothing) if the key exists."""
-    if not 0 < len(dedupe_key) <= MAX_KEY_LENGTH or not dedupe_key.isascii():
-        # INSERT IGNORE would cut an over-long key to fit: two alerts could become one.
-        raise ValueError(f"an outbox key is 1 to {MAX_KEY_LENGTH} ASCII characters")
-    if not 0 < len(template_name) <= MAX_TEMPLATE_NAME_LENGTH:
-        raise ValueError(f"a template name is 1 to {MAX_TEMPLATE_NAME_LENGTH} characters")
+    entry = NewEntry(dedupe_key, template_name, client_id, merge_fields)
+    return add_entries(conn, [entry], now=now) == 1
+
+
+def add_entries(conn: Connection, entries: Sequence[NewEntry], *, now: datetime) -> int:
+    """Queue messages due at ``now`` in one statement; return how many were new (keys unseen)."""
+    for entry in entries:
+        if not 0 < len(entry.dedupe_key) <= MAX_KEY_LENGTH or not entry.dedupe_key.isascii():
+            # INSERT IGNORE would cut an over-long key to fit: two alerts could become one.
+            raise ValueError(f"an outbox key is 1 to {MAX_KEY_LENGTH} ASCII characters")
+        if not 0 < len(entry.template_name) <= MAX_TEMPLATE_NAME_LENGTH:
+            raise ValueError(f"a template name is 1 to {MAX_TEMPLATE_NAME_LENGTH} characters")
+    if not entries:
+        return 0
     at = _naive(now)
-    values = {
-        "dedupe_key": dedupe_key,
-        "template_name": template_name,
-        "client_id": client_id,
-        # ASCII escapes: the snapshot fits any column charset, emoji and all.
-        "merge_fields": json.dumps(dict(merge_fields), ensure_ascii=True, sort_keys=True),
-        "status": QUEUED,
-        "attempts": 0,
-        "next_attempt_at": at,
-        "last_error": "",
-        "created_at": at,
-        "sent_at": None,
-    }
-    return bool(conn.execute(_insert_unless_present(conn), values).rowcount == 1)
+    rows = [
+        {
+            "dedupe_key": entry.dedupe_key,
+            "template_name": entry.template_name,
+            "client_id": entry.client_id,
+            # ASCII escapes: the snapshot fits any column charset, emoji and all.
+            "merge_fields": json.dumps(dict(entry.merge_fields), ensure_ascii=True, sort_keys=True),
+            "status": QUEUED,
+            "attempts": 0,
+            "next_attempt_at": at,
+            "last_error": "",
+            "created_at": at,
+            "sent_at": None,
+        }
+        for entry in entries
+    ]
+    return int(conn.execute(_insert_unless_present(conn), rows).rowcount)
+
+
+def known_keys(conn: Connection, dedupe_keys: list[str]) -> set[str]:
+    """Return which of ``dedupe_keys`` were ever queued."""
+    known: set[str] = set()
+    for start in range(0, len(dedupe_keys), 1000):
+        query = select(outbox.c.dedupe_key).where(
+            outbox.c.dedupe_key.in_(dedupe_keys[start : start + 1000])
+        )
+        known.update(conn.execute(query).scalars())
+    return known
 
 
 def get_entry(conn: Connection, dedupe_key: str) -> OutboxEntry | None:

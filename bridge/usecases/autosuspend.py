@@ -51,6 +51,7 @@ from bridge.usecases.voip_state import (
 from bridge.whmcs.customfields import get_service_fields, set_client_field
 from bridge.whmcs.services import (
     Service,
+    ServiceState,
     ServiceStatus,
     get_service,
     list_voip_services,
@@ -98,7 +99,7 @@ def decide(standing: Standing) -> Decision:
     return Decision(Target.KEEP, f"balance: {due} due within the {credit} credit; unchanged")
 
 
-def needs_change(decision: Decision, service: Service) -> bool:
+def needs_change(decision: Decision, service: Service | ServiceState) -> bool:
     """Tell whether ``service`` disagrees with the decision (and is the bridge's to change)."""
     if decision.target is Target.SUSPENDED:
         return service.status is ServiceStatus.ACTIVE

@@ -355,11 +355,15 @@ def _rate_unbilled(
     """Rate the service's unbilled calls before ``before``, period by period."""
     due = _next_due(service)
     by_period: dict[BillingPeriod, list[StoredCall]] = {}
+    periods: dict[date, BillingPeriod] = {}  # a service's calls fall on a few dozen days
     for stored in iter_unbilled_calls(conn, service.id, before=before):
-        day = stored.record.start.astimezone(zone).date()
-        period = period_containing(day, due, service.billing_cycle)
+        day = stored.call.start.astimezone(zone).date()
+        period = periods.get(day)
         if period is None:
-            raise NotConfigured(_no_period(service))
+            found = period_containing(day, due, service.billing_cycle)
+            if found is None:
+                raise NotConfigured(_no_period(service))
+            period = periods[day] = found
         by_period.setdefault(period, []).append(stored)
     return [
         _rate(calls, period, plan, free_seconds_used(conn, service.id, period.start))
@@ -370,9 +374,9 @@ def _rate_unbilled(
 def _rate(
     calls: Sequence[StoredCall], period: BillingPeriod, plan: ServicePlan, free_seconds_used: int
 ) -> _RatedPeriod:
-    cdrs = [stored.record.call for stored in calls]
+    cdrs = [stored.call for stored in calls]
     result = rate_calls(cdrs, plan.plan, free_seconds_used=free_seconds_used)
-    return _RatedPeriod(period, result, {id(stored.record.call): stored.id for stored in calls})
+    return _RatedPeriod(period, result, {id(stored.call): stored.id for stored in calls})
 
 
 def _next_due(service: Service) -> date:

@@ -25,26 +25,29 @@ sent sends it again when the lease ends (docs/decisions.md).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
 from bridge.clock import to_whmcs_time
 from bridge.db import Database
-from bridge.errors import BridgeError, InvalidRequest, MessageRejected, NotFound
+from bridge.errors import BridgeError, ClientNotFound, InvalidRequest, MessageRejected, NotFound
 from bridge.mail.messages import ClientFacts, Message, RenderedMail, build_message, render_template
 from bridge.mail.transports import OutgoingMail, Transport, make_transport
 from bridge.settings import Settings
 from bridge.store import outbox
 from bridge.store.outbox import OutboxEntry
-from bridge.whmcs.clients import get_client, get_due_balance
-from bridge.whmcs.customfields import get_client_fields
+from bridge.whmcs.clients import get_client, get_clients, get_due_balances
+from bridge.whmcs.customfields import get_clients_fields
 from bridge.whmcs.emails import get_general_template, record_sent_email
 
 log = logging.getLogger("bridge.mail")
 
+CENT = Decimal("0.01")
 DEFAULT_BATCH = 100
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
@@ -91,19 +94,10 @@ class DeliveryReport:
 
 def read_client_facts(conn: Connection, client_id: int) -> ClientFacts:
     """Return what the merge fields say about the client now (raises ClientNotFound)."""
-    client = get_client(conn, client_id)
-    return ClientFacts(
-        id=client.id,
-        first_name=client.first_name,
-        last_name=client.last_name,
-        company_name=client.company_name,
-        email=client.email,
-        language=client.language,
-        credit=client.credit,
-        due_invoices_balance=get_due_balance(conn, client_id),
-        currency=client.currency,
-        custom_fields=get_client_fields(conn, client_id, skip_passwords=True),
-    )
+    facts = read_clients_facts(conn, [client_id])
+    if client_id not in facts:
+        raise ClientNotFound(f"WHMCS has no client #{client_id}.")
+    return facts[client_id]
 
 
 def queue_mail(
@@ -127,6 +121,61 @@ def queue_mail(
         merge_fields=message.merge_fields,
         now=now,
     )
+
+
+def queue_mails(
+    conn: Connection, template_name: str, wanted: Sequence[tuple[int, str]], *, now: datetime
+) -> int:
+    """Queue the template for many clients, each under its key; return how many were queued.
+
+    :func:`queue_mail` for a daily pass over every client: the template is checked once and the
+    clients' facts read in a few set queries. Keys already queued and clients gone are skipped.
+    """
+    for _client_id, key in wanted:
+        if not 0 < len(key) <= outbox.MAX_KEY_LENGTH or not key.isascii():
+            raise InvalidRequest(
+                f"An outbox key is 1 to {outbox.MAX_KEY_LENGTH} ASCII characters, not {key!r}."
+            )
+    known = outbox.known_keys(conn, [key for _client, key in wanted])
+    fresh = [(client_id, key) for client_id, key in wanted if key not in known]
+    if not fresh:
+        return 0
+    get_general_template(conn, template_name)
+    facts = read_clients_facts(conn, [client_id for client_id, _key in fresh])
+    entries = [
+        outbox.NewEntry(
+            key,
+            template_name,
+            client_id,
+            build_message(template_name, facts[client_id]).merge_fields,
+        )
+        for client_id, key in fresh
+        if client_id in facts
+    ]
+    # A key queued meanwhile by another run is skipped by the insert, so the count is exact.
+    return outbox.add_entries(conn, entries, now=now)
+
+
+def read_clients_facts(conn: Connection, client_ids: list[int]) -> dict[int, ClientFacts]:
+    """Return :func:`read_client_facts` for many clients at once (those that exist), by id."""
+    clients = get_clients(conn, client_ids)
+    due = get_due_balances(conn, client_ids)
+    fields = get_clients_fields(conn, client_ids, skip_passwords=True)
+    return {
+        client.id: ClientFacts(
+            id=client.id,
+            first_name=client.first_name,
+            last_name=client.last_name,
+            company_name=client.company_name,
+            email=client.email,
+            language=client.language,
+            credit=client.credit,
+            due_invoices_balance=due.get(client.id, Decimal(0)).quantize(CENT),
+            currency=client.currency,
+            custom_fields=fields[client.id],
+        )
+        for client in clients.values()
+    }
 
 
 def render_message(conn: Connection, message: Message) -> RenderedMail:

@@ -6,13 +6,15 @@ import html
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.engine import Connection, RowMapping
 
 from bridge.errors import ClientNotFound
-from bridge.whmcs.currencies import Currency, get_currency
+from bridge.whmcs.currencies import Currency, get_currency, list_currencies
 from bridge.whmcs.customfields import find_client_ids_by_field
 from bridge.whmcs.tables import accounts, clients, invoices
+
+_CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,19 @@ def get_client(conn: Connection, client_id: int) -> Client:
     return _client_from_row(conn, row)
 
 
+def get_clients(conn: Connection, client_ids: list[int]) -> dict[int, Client]:
+    """Return the clients with these ids that exist, by id (queried in chunks)."""
+    currencies = {c.id: c for c in list_currencies(conn)}
+    found: dict[int, Client] = {}
+    for start in range(0, len(client_ids), _CHUNK):
+        rows = conn.execute(
+            select(clients).where(clients.c.id.in_(client_ids[start : start + _CHUNK]))
+        ).mappings()
+        for row in rows:
+            found[row["id"]] = _client(row, currencies[row["currency"]])
+    return found
+
+
 def get_credit(conn: Connection, client_id: int) -> Decimal:
     """Return the client's credit balance (``tblclients.credit``)."""
     credit = conn.execute(
@@ -58,13 +73,12 @@ def get_due_balance(conn: Connection, client_id: int) -> Decimal:
     return get_due_balances(conn, [client_id]).get(client_id, Decimal(0)).quantize(Decimal("0.01"))
 
 
-def get_due_balances(conn: Connection, client_ids: list[int]) -> dict[int, Decimal]:
-    """Return what each client still owes on Unpaid invoices (clients owing nothing left out)."""
+def get_due_balances(conn: Connection, client_ids: list[int] | None) -> dict[int, Decimal]:
+    """Return what each client (``None``: every client) owes on Unpaid invoices, if anything."""
     # Payments are tblaccounts rows linked by invoiceid: amountin received, amountout refunded.
     # tblinvoices.total is already net of applied credit, so credit is not subtracted again.
-    unpaid = select(invoices.c.id).where(
-        invoices.c.userid.in_(client_ids), invoices.c.status == "Unpaid"
-    )
+    mine = invoices.c.userid.in_(client_ids) if client_ids is not None else true()
+    unpaid = select(invoices.c.id).where(mine, invoices.c.status == "Unpaid")
     paid = (
         select(
             accounts.c.invoiceid,
@@ -80,7 +94,7 @@ def get_due_balances(conn: Connection, client_ids: list[int]) -> dict[int, Decim
             func.sum(invoices.c.total - func.coalesce(paid.c.paid, 0)).label("due"),
         )
         .select_from(invoices.outerjoin(paid, paid.c.invoiceid == invoices.c.id))
-        .where(invoices.c.userid.in_(client_ids), invoices.c.status == "Unpaid")
+        .where(mine, invoices.c.status == "Unpaid")
         .group_by(invoices.c.userid)
     )
     return {row.userid: Decimal(row.due) for row in conn.execute(query)}
@@ -103,6 +117,10 @@ def list_clients_by_field(conn: Connection, field_name: str, value: str) -> list
 
 
 def _client_from_row(conn: Connection, row: RowMapping) -> Client:
+    return _client(row, get_currency(conn, row["currency"]))
+
+
+def _client(row: RowMapping, currency: Currency) -> Client:
     return Client(
         id=row["id"],
         first_name=html.unescape(row["firstname"]),
@@ -112,5 +130,5 @@ def _client_from_row(conn: Connection, row: RowMapping) -> Client:
         status=row["status"],
         language=row["language"] or "",
         credit=Decimal(row["credit"]),
-        currency=get_currency(conn, row["currency"]),
+        currency=currency,
     )

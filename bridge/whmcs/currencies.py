@@ -36,3 +36,9 @@ def currency_from_row(row: RowMapping) -> Currency:
         format=int(row["format"]),
         rate=Decimal(row["rate"]),
     )
+
+
+def list_currencies(conn: Connection) -> list[Currency]:
+    """Return every currency, by id."""
+    rows = conn.execute(select(currencies).order_by(currencies.c.id)).mappings()
+    return [currency_from_row(row) for row in rows]

@@ -57,6 +57,36 @@ def get_client_fields(
     return {field.key: values.get(field.id, "") for field in fields}
 
 
+def get_clients_fields(
+    conn: Connection, client_ids: list[int], *, skip_passwords: bool = False
+) -> dict[int, dict[str, str]]:
+    """Return :func:`get_client_fields` for many clients at once, by client id."""
+    fields = _list_fields(conn, "client", 0)
+    if skip_passwords:
+        fields = [field for field in fields if field.field_type != "password"]
+    by_id = {field.id: field.key for field in fields}
+    found = {client: dict.fromkeys(by_id.values(), "") for client in client_ids}
+    if not by_id:
+        return found
+    for start in range(0, len(client_ids), 1000):
+        rows = conn.execute(
+            select(
+                custom_field_values.c.relid,
+                custom_field_values.c.fieldid,
+                custom_field_values.c.value,
+            )
+            .where(
+                custom_field_values.c.fieldid.in_(by_id),
+                custom_field_values.c.relid.in_(client_ids[start : start + 1000]),
+            )
+            # Descending id so the oldest row wins when WHMCS left duplicates, as for one client.
+            .order_by(custom_field_values.c.id.desc())
+        )
+        for row in rows:
+            found[row.relid][by_id[row.fieldid]] = html.unescape(row.value)
+    return found
+
+
 def set_client_field(
     conn: Connection, client_id: int, name: str, value: str, *, at: datetime
 ) -> None:

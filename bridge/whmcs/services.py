@@ -134,6 +134,34 @@ def list_live_voip_services(conn: Connection, client_ids: Iterable[int]) -> list
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceState:
+    """What the autosuspend pass needs to know about a VoIP service: whose, and how it stands."""
+
+    id: int
+    client_id: int
+    status: ServiceStatus
+    suspend_reason: str
+
+
+def list_voip_service_states(conn: Connection) -> dict[int, list[ServiceState]]:
+    """Return every live VoIP service's state, grouped by client (one narrow query)."""
+    query = (
+        select(hosting.c.id, hosting.c.userid, hosting.c.domainstatus, hosting.c.suspendreason)
+        .select_from(hosting.join(products, products.c.id == hosting.c.packageid))
+        .where(hosting.c.domainstatus.in_((ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)))
+        .where(func.lower(products.c.servertype).in_(VOIP_MODULES))
+        .order_by(hosting.c.id)
+    )
+    states: dict[int, list[ServiceState]] = {}
+    for row in conn.execute(query):
+        state = ServiceState(
+            row.id, row.userid, ServiceStatus(row.domainstatus), html.unescape(row.suspendreason)
+        )
+        states.setdefault(row.userid, []).append(state)
+    return states
+
+
 def list_voip_services(conn: Connection, client_id: int) -> list[Service]:
     """Return the client's services whose product uses a VoIP module (fusionpbx, vodia, lesnet)."""
     query = (

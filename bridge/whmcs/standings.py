@@ -10,7 +10,7 @@ due balance in chunks of client ids), so a pass over 100,000 clients takes secon
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,12 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bridge.whmcs.clients import get_due_balances
-from bridge.whmcs.currencies import currency_from_row
+from bridge.whmcs.currencies import list_currencies
 from bridge.whmcs.customfields import client_field_ids
-from bridge.whmcs.services import Service, list_live_voip_services
-from bridge.whmcs.tables import clients, currencies, custom_field_values
+from bridge.whmcs.tables import clients, custom_field_values
 
-_CHUNK = 1000
 CENT = Decimal("0.01")
 
 
@@ -43,31 +41,25 @@ def list_standings(
 ) -> list[Standing]:
     """Return the standing of every client (or those whose field ``where[0]`` is ``where[1]``)."""
     fields = _field_values(conn, field_names)
-    if where is not None:
-        name, wanted = where
-        ids = sorted(client for client, values in fields.items() if values.get(name) == wanted)
-    else:
-        ids = list(conn.execute(select(clients.c.id).order_by(clients.c.id)).scalars())
-    money = _money(conn, ids)
-    return [
-        Standing(
-            client_id=client_id,
-            credit=money[client_id][0],
-            due=money[client_id][1],
-            currency_code=money[client_id][2],
-            fields={name: fields.get(client_id, {}).get(name, "") for name in field_names},
+    codes = {currency.id: currency.code for currency in list_currencies(conn)}
+    due = get_due_balances(conn, None)
+    standings = []
+    for row in conn.execute(
+        select(clients.c.id, clients.c.credit, clients.c.currency).order_by(clients.c.id)
+    ):
+        values = fields.get(row.id, {})
+        if where is not None and values.get(where[0]) != where[1]:
+            continue
+        standings.append(
+            Standing(
+                client_id=row.id,
+                credit=Decimal(row.credit),
+                due=due.get(row.id, Decimal(0)).quantize(CENT),
+                currency_code=codes.get(row.currency, ""),
+                fields={name: values.get(name, "") for name in field_names},
+            )
         )
-        for client_id in ids
-        if client_id in money
-    ]
-
-
-def list_clients_services(conn: Connection, client_ids: Iterable[int]) -> dict[int, list[Service]]:
-    """Return the live VoIP services of these clients, grouped by client."""
-    grouped: dict[int, list[Service]] = {}
-    for service in list_live_voip_services(conn, client_ids):
-        grouped.setdefault(service.client_id, []).append(service)
-    return grouped
+    return standings
 
 
 def _field_values(conn: Connection, names: Sequence[str]) -> dict[int, dict[str, str]]:
@@ -87,22 +79,3 @@ def _field_values(conn: Connection, names: Sequence[str]) -> dict[int, dict[str,
     for row in rows:
         values.setdefault(row.relid, {})[by_id[row.fieldid]] = html.unescape(row.value).strip()
     return values
-
-
-def _money(conn: Connection, ids: list[int]) -> dict[int, tuple[Decimal, Decimal, str]]:
-    codes = {
-        row["id"]: currency_from_row(row).code
-        for row in conn.execute(select(currencies)).mappings()
-    }
-    money: dict[int, tuple[Decimal, Decimal, str]] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        due = get_due_balances(conn, chunk)
-        for row in conn.execute(
-            select(clients.c.id, clients.c.credit, clients.c.currency).where(
-                clients.c.id.in_(chunk)
-            )
-        ):
-            balance = due.get(row.id, Decimal(0)).quantize(CENT)
-            money[row.id] = (Decimal(row.credit), balance, codes.get(row.currency, ""))
-    return money
