@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.bridge_cli import bridge_env, run_bridge
@@ -13,6 +14,20 @@ def _demo(tmp_path: Path) -> dict[str, str]:
     built = run_bridge("demo", "--no-serve", "--db", database, env=bridge_env())
     assert built.returncode == 0, built.stderr
     return bridge_env(BRIDGE_DATABASE_URL=f"sqlite:///{database}")
+
+
+def _new_prepaid_calls(env: dict[str, str], tmp_path: Path) -> None:
+    """Import two fresh calls for Dave's prepaid (real-time) service, #2, as collection would."""
+    # The demo already took Dave's seeded calls from his credit, so realtime needs new ones.
+    started = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S+00")
+    csv = tmp_path / "new-calls.csv"
+    csv.write_text(
+        "xml_cdr_uuid,direction,destination_number,start_stamp,billsec\n"
+        f"new-1,outbound,5145550111,{started},125\n"
+        f"new-2,outbound,+33142685300,{started},240\n"
+    )
+    imported = run_bridge("cdr", "import", str(csv), "--service", "2", env=env)
+    assert imported.returncode == 0, imported.stderr
 
 
 class TestRun:
@@ -27,6 +42,7 @@ class TestRun:
     def test_json_is_one_clean_object_on_stdout(self, tmp_path: Path) -> None:
         """--json prints one JSON object and nothing else on stdout; the run bills the demo."""
         env = _demo(tmp_path)
+        _new_prepaid_calls(env, tmp_path)
 
         ran = run_bridge("run", "realtime", "--json", env=env)
 
@@ -39,6 +55,7 @@ class TestRun:
     def test_a_readable_summary_and_exit_one_when_a_service_fails(self, tmp_path: Path) -> None:
         """A failing service is listed and the exit status is 1."""
         env = _demo(tmp_path)
+        _new_prepaid_calls(env, tmp_path)
         ok = run_bridge("run", "realtime", env=env)
         failing = run_bridge(
             "run", "rerate", "--service", "1", "--period", "2020-01-01..2020-02-01", env=env
