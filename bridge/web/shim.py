@@ -3,20 +3,26 @@
 Every call is authenticated (:func:`bridge.web.signing.accept_signed`), its module and action looked
 up, its JSON body checked, and only then is its nonce spent and the action run. A rejected call
 therefore writes nothing. Actions are plain synchronous functions run in Starlette's thread pool;
-each takes the call and the database and returns the JSON-able ``result``.
+each takes the call and the database and returns the JSON-able ``result``, or a whole
+:class:`~starlette.responses.Response` when the answer is not JSON (the client area's CSV export).
+
+Client-area calls also carry ``query``: the ``vb…`` parameters of the WHMCS page the client is on
+(period, sort, search, page), which the shim forwards as they came.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from bridge.db import Database
 from bridge.errors import InvalidRequest, UnknownAction
@@ -27,6 +33,10 @@ from bridge.whmcs.catalog import ModuleSpec, get_module
 
 log = logging.getLogger("bridge.web.shim")
 
+# The page parameters a client-area call may forward: short ``vb…`` names with short text values.
+_QUERY_NAME = re.compile(r"vb[a-z_]{1,30}", re.ASCII)
+_QUERY_VALUE_MAX = 200
+
 
 @dataclass(frozen=True, slots=True)
 class ShimCall:
@@ -36,6 +46,7 @@ class ShimCall:
     action: str
     params: Mapping[str, Any]
     whmcs: Mapping[str, Any]
+    query: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 Action = Callable[[ShimCall, Database], Any]
@@ -78,7 +89,7 @@ ACTIONS: Mapping[str, Action] = {
 }
 
 
-async def handle_module_call(request: Request) -> JSONResponse:
+async def handle_module_call(request: Request) -> Response:
     """Authenticate a shim call, run its action and return ``{"ok": true, "result": ...}``."""
     module_name = request.path_params["module"]
     action_name = request.path_params["action"]
@@ -96,6 +107,8 @@ async def handle_module_call(request: Request) -> JSONResponse:
     call, action = await accept_signed(request, parse)
     log.info("shim.call module=%s action=%s", call.module.name, call.action)
     result = await run_in_threadpool(action, call, app_state(request).database)
+    if isinstance(result, Response):
+        return result
     return JSONResponse({"ok": True, "result": result})
 
 
@@ -113,4 +126,21 @@ def _parse_call(body: bytes, module: ModuleSpec, action: str) -> ShimCall:
     whmcs = {} if whmcs == [] else whmcs
     if not isinstance(params, dict) or not isinstance(whmcs, dict):
         raise InvalidRequest('"params" and "whmcs" must be JSON objects.')
-    return ShimCall(module=module, action=action, params=params, whmcs=whmcs)
+    return ShimCall(
+        module=module, action=action, params=params, whmcs=whmcs, query=_parse_query(payload)
+    )
+
+
+def _parse_query(payload: Mapping[str, Any]) -> dict[str, str]:
+    query = payload.get("query", {})
+    query = {} if query == [] else query
+    if not isinstance(query, dict):
+        raise InvalidRequest('"query" must be a JSON object of page parameters.')
+    for name, value in query.items():
+        if not _QUERY_NAME.fullmatch(name):
+            raise InvalidRequest(f'"query" may only name vb… page parameters, not {name[:40]!r}.')
+        if not isinstance(value, str) or len(value) > _QUERY_VALUE_MAX:
+            raise InvalidRequest(
+                f'"query" parameter {name} must be text of at most {_QUERY_VALUE_MAX} characters.'
+            )
+    return query

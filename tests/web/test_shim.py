@@ -86,3 +86,24 @@ class TestBadCalls:
         response = http.post(path, content=body, headers=signing_headers(path, body))
 
         assert response.status_code == 200
+
+    def test_query_must_name_only_page_parameters(self, http: TestClient) -> None:
+        """A client-area query naming anything but vb… parameters, or not text, is refused."""
+        path = "/v1/whmcs/fusionpbx/meta"
+        refused = []
+        for query in ({"id": "7"}, {"vbperiod": 3}, {"vbq": "x" * 201}, ["vbq"]):
+            body = json.dumps({"params": {}, "query": query}).encode()
+            refused.append(http.post(path, content=body, headers=signing_headers(path, body)))
+
+        assert [r.status_code for r in refused] == [422, 422, 422, 422]
+        assert "'id'" in refused[0].json()["error"]["message"]
+
+    def test_page_parameters_are_accepted(self, http: TestClient) -> None:
+        """The vb… parameters of a client-area page, or PHP's empty [], pass."""
+        path = "/v1/whmcs/vodia/meta"
+        answers = []
+        for query in ({"vbperiod": "2026-11-05", "vbsort": "cost"}, []):
+            body = json.dumps({"params": {}, "query": query}).encode()
+            answers.append(http.post(path, content=body, headers=signing_headers(path, body)))
+
+        assert [a.status_code for a in answers] == [200, 200]
