@@ -102,7 +102,8 @@ class TestBadCalls:
         """The vb… parameters of a client-area page, or PHP's empty [], pass."""
         path = "/v1/whmcs/vodia/meta"
         answers = []
-        for query in ({"vbperiod": "2026-11-05", "vbsort": "cost"}, []):
+        queries: list[object] = [{"vbperiod": "2026-11-05", "vbsort": "cost"}, []]
+        for query in queries:
             body = json.dumps({"params": {}, "query": query}).encode()
             answers.append(http.post(path, content=body, headers=signing_headers(path, body)))
 
