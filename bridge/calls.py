@@ -30,13 +30,15 @@ class CollectedCdr:
     ``call.uuid`` is the PBX's own id for the call (FusionPBX ``xml_cdr_uuid``, Vodia ``callid``,
     a stable digest of the line for LesNet); the store is unique on (server, uuid). ``domain`` is
     the tenant the call belongs to (lower-case for FusionPBX and Vodia, the peer id for LesNet)
-    and ``leg`` is ``a`` or ``b`` (only a-legs are billed).
+    and ``leg`` is ``a`` or ``b`` (only a-legs are billed). ``caller_name`` is the caller id name
+    the PBX reported: free text from whoever placed the call, shown to clients, never trusted.
     """
 
     call: Cdr
     domain: str = ""
     leg: str = "a"
     hangup_cause: str = ""
+    caller_name: str = ""
 
     def __post_init__(self) -> None:
         if self.call.start.utcoffset() != UTC.utcoffset(None):

@@ -47,6 +47,7 @@ COLUMNS = (
     "billsec",
     "leg",
     "hangup_cause",
+    "caller_id_name",
 )
 
 
@@ -75,6 +76,7 @@ def cdr_from_row(
         domain=_text(row.get("domain_name")).lower(),
         leg=_text(row.get("leg")).lower() or "a",
         hangup_cause=_text(row.get("hangup_cause")),
+        caller_name=_text(row.get("caller_id_name")),
     )
 
 

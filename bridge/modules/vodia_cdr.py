@@ -53,8 +53,9 @@ def _parse_leg(record: Mapping[str, Any], domain: str) -> CollectedCdr:
     way = _text(record, "Direction").upper()
     if way not in ("I", "O"):
         raise InvalidRequest(f"JSON CDR {call_id}: Direction {way!r} is neither I nor O.")
-    remote, local = _user(_text(record, "RemoteParty")), _user(_text(record, "LocalParty"))
-    caller, callee = (remote, local) if way == "I" else (local, remote)
+    remote, local = _text(record, "RemoteParty"), _text(record, "LocalParty")
+    caller_party = remote if way == "I" else local
+    caller, callee = (_user(remote), _user(local)) if way == "I" else (_user(local), _user(remote))
     if _text(record, "TrunkID") or _text(record, "TrunkName"):
         direction, leg = (Direction.INBOUND if way == "I" else Direction.OUTBOUND), "a"
     elif _text(record, "Type").lower() == "extcall":
@@ -65,8 +66,9 @@ def _parse_leg(record: Mapping[str, Any], domain: str) -> CollectedCdr:
         direction, leg = Direction.LOCAL, ("a" if primary == call_id else "b")
     times = [_epoch(record, name, call_id) for name in ("TimeStart", "TimeConnected", "TimeEnd")]
     return _collected(
-        call_id, direction, caller, callee, times, _text(record, "Domain") or domain, leg
-    )
+        call_id, direction, caller, callee, times, _text(record, "Domain") or domain, leg,
+        caller_name=_display_name(caller_party),
+    )  # fmt: skip
 
 
 def _parse_call(record: Mapping[str, Any], domain: str) -> CollectedCdr:
@@ -74,6 +76,7 @@ def _parse_call(record: Mapping[str, Any], domain: str) -> CollectedCdr:
     if not call_id:
         raise InvalidRequest("WebCDR without a callid.")
     caller, callee = _user(_text(record, "from")), _user(_text(record, "to"))
+    caller_name = _display_name(_text(record, "from"))
     trunks, extensions = record.get("trunks"), record.get("extensions")
     ours = {str(e) for e in extensions} if isinstance(extensions, list) else set()
     caller_outside = bool(_OUTSIDE_NUMBER.fullmatch(caller)) and caller not in ours
@@ -86,7 +89,10 @@ def _parse_call(record: Mapping[str, Any], domain: str) -> CollectedCdr:
     else:
         direction = Direction.LOCAL
     times = [_epoch(record, name, call_id) for name in ("start", "connect", "end")]
-    return _collected(call_id, direction, caller, callee, times, _text(record, "domain") or domain)
+    return _collected(
+        call_id, direction, caller, callee, times, _text(record, "domain") or domain,
+        caller_name=caller_name,
+    )  # fmt: skip
 
 
 def _collected(
@@ -97,6 +103,8 @@ def _collected(
     times: list[Decimal | None],
     domain: str,
     leg: str = "a",
+    *,
+    caller_name: str = "",
 ) -> CollectedCdr:
     start, connect, end = times
     if start is None:
@@ -121,7 +129,7 @@ def _collected(
         start=started,
         billsec=billsec,
     )
-    return CollectedCdr(call, domain=domain.strip().lower(), leg=leg)
+    return CollectedCdr(call, domain=domain.strip().lower(), leg=leg, caller_name=caller_name)
 
 
 def _epoch(record: Mapping[str, Any], name: str, call_id: str) -> Decimal | None:
@@ -155,6 +163,14 @@ def _text(record: Mapping[str, Any], name: str) -> str:
         # Decimal(str(float)) keeps the digits Vodia sent, which float arithmetic would not.
         return str(value)
     raise InvalidRequest(f"CDR field {name} is a {type(value).__name__}, not text or a number.")
+
+
+def _display_name(party: str) -> str:
+    """Return the name in ``"Name" <sip:number@host>``, or ``""`` when the party has none."""
+    found = _ANGLE_URI.search(party)
+    if not found:
+        return ""
+    return party[: found.start()].strip().strip('"').strip()
 
 
 def _user(party: str) -> str:

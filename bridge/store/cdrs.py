@@ -34,6 +34,7 @@ _FIELD_LIMITS = {
     "caller_destination": 64,
     "destination_number": 64,
     "hangup_cause": 64,
+    "caller_name": 255,
 }
 
 
@@ -143,7 +144,11 @@ def record_from_row(row: RowMapping) -> CollectedCdr:
         billsec=row["billsec"],
     )
     return CollectedCdr(
-        call, domain=row["domain"], leg=row["leg"], hangup_cause=row["hangup_cause"]
+        call,
+        domain=row["domain"],
+        leg=row["leg"],
+        hangup_cause=row["hangup_cause"],
+        caller_name=row["caller_name"],
     )
 
 
@@ -201,6 +206,7 @@ def _row(
         "billsec": record.billsec,
         "leg": record.leg,
         "hangup_cause": record.hangup_cause,
+        "caller_name": record.caller_name,
         "collected_at": _naive(now),
     }
     if not 0 <= record.billsec < 2**31:

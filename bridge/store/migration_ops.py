@@ -54,3 +54,10 @@ def make_exact(table: str, column: str, length: int, *, nullable: bool = False) 
             type_=mysql.VARCHAR(length, charset="utf8mb4", collation=target),
             existing_nullable=nullable,
         )
+
+
+def add_column(table: str, column: sa.Column[Any]) -> None:
+    """Add ``column`` to ``table`` unless an interrupted run already added it."""
+    present = {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
+    if column.name not in present:
+        op.add_column(table, column)

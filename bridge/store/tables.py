@@ -189,6 +189,7 @@ cdrs = Table(
     Column("leg", String(1), nullable=False, server_default="a"),
     Column("hangup_cause", String(64), nullable=False, server_default=""),
     Column("collected_at", DateTime(), nullable=False),
+    Column("caller_name", String(255), nullable=False, server_default=""),
     UniqueConstraint("server_id", "uuid", name="uq_mod_voipbridge_cdrs_server_uuid"),
     Index("ix_mod_voipbridge_cdrs_service_start", "service_id", "start_utc"),
     Index("ix_mod_voipbridge_cdrs_domain_start", "server_id", "domain", "start_utc"),

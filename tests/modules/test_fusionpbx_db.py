@@ -102,6 +102,7 @@ class TestMapping:
                 2,
                 "2026-03-08 11:00:00+00",
                 direction="inbound",
+                caller_id_name="<b>Ada</b>",
                 caller_id_number="4165550199",
                 caller_destination="5192229000",
                 destination_number="2112",
@@ -120,6 +121,7 @@ class TestMapping:
         )
         assert (inbound.call.caller_number, inbound.domain) == ("4165550199", TENANT)
         assert outbound.hangup_cause == "NORMAL_CLEARING"
+        assert (outbound.caller_name, inbound.caller_name) == ("Reception", "<b>Ada</b>")
 
     def test_start_stamp_offsets_become_utc_across_dst(
         self, fusionpbx_db: FusionPbxDatabase

@@ -171,6 +171,16 @@ class TestParseVodiaCdr:
             "+14165550123",
             "5195550100",
         )
+        assert cdr.caller_name == "Caller"
+
+    def test_caller_names_come_from_the_callers_display_name(self) -> None:
+        """The caller's quoted display name is kept; a bare URI or number has no name."""
+        outbound = parse_vodia_cdr(_leg())
+        webcdr = parse_vodia_cdr(_webcdr())
+        anonymous = parse_vodia_cdr(_webcdr(**{"from": "<sip:099652200@acme.example.net>"}))
+
+        assert (outbound.caller_name, webcdr.caller_name) == ("Tom Jones", "099652200")
+        assert anonymous.caller_name == ""
 
     def test_internal_call_legs_are_local(self) -> None:
         """Without a trunk the primary leg is the local a-leg and the other legs are b-legs."""

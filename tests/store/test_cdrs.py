@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy.engine import Connection
@@ -46,6 +47,20 @@ class TestStoreCdrs:
 
         assert [(r.inserted, r.duplicates) for r in results] == [(2, 0), (0, 2), (0, 2)]
         assert count_cdrs(conn, 7) == 2
+
+    def test_caller_names_are_kept_whole_and_long_ones_cut_to_the_column(
+        self, conn: Connection
+    ) -> None:
+        """A caller name reads back as the PBX sent it (any script); an over-long one is cut."""
+        named = dataclasses.replace(_cdr("u1"), caller_name="Zoë <b>\U0001f600</b>")
+        flood = dataclasses.replace(_cdr("u2"), caller_name="x" * 300)
+
+        store_cdrs(conn, 7, [named, flood], now=NOW, service_id=5)
+        stored = {
+            c.uuid: c.caller_name for c in iter_service_cdrs(conn, 5, NOW - timedelta(days=1), NOW)
+        }
+
+        assert stored == {"u1": "Zoë <b>\U0001f600</b>", "u2": "x" * 255}
 
     def test_same_uuid_on_another_server_is_another_call(self, conn: Connection) -> None:
         """Uniqueness is per server: two PBXes may reuse a call id."""
