@@ -30,12 +30,13 @@ The HTTP contract those scripts implement (the fake in ``tests/fakes/fusionpbx.p
   The bridge names a tenant's gateway after the tenant domain and the script looks it up within
   that domain only, so a gateway shared by several tenants is never disabled for one of them.
 * ``/app/xml_cdr/export_cdr.php``: fields ``date_start``, ``date_end`` (ISO 8601 instants with an
-  offset, the half-open window ``[date_start, date_end)`` on ``start_stamp``), ``format=JSON``,
-  ``domain`` (omitted: every domain), ``limit`` and, after the first page, the keyset cursor
-  ``after_start``/``after_uuid`` (the last row's ``start_stamp`` and ``xml_cdr_uuid``). Answers
-  a JSON list of ``v_xml_cdr`` rows (column names as in the table) ordered by ``start_stamp,
-  xml_cdr_uuid``, at most ``limit`` of them (a shorter page is the last), or
-  ``{"success": 0, ...}``.
+  offset), ``window=recorded`` (the half-open window ``[date_start, date_end)`` on when the PBX
+  recorded each row, ``COALESCE(insert_date, start_stamp)``, as the database source reads it),
+  ``format=JSON``, ``domain`` (omitted: every domain), ``limit`` and, after the first page, the
+  keyset cursor ``after_recorded``/``after_uuid`` (the last row's ``recorded`` and
+  ``xml_cdr_uuid``). Answers a JSON list of ``v_xml_cdr`` rows (column names as in the table,
+  plus ``recorded``) ordered by ``recorded, xml_cdr_uuid``, at most ``limit`` of them (a shorter
+  page is the last), or ``{"success": 0, ...}``.
   The adapter yields each uuid once per fetch, drops rows outside the window or tenant, and stops
   with ProviderRejected if a full page brings nothing new (a script that ignores the cursor).
 
@@ -50,7 +51,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.calls import CollectedCdr
@@ -73,7 +74,7 @@ from bridge.modules.base import (
     PbxServer,
     TimeWindow,
 )
-from bridge.modules.fusionpbx_cdr import cdr_from_row
+from bridge.modules.fusionpbx_cdr import cdr_from_row, recorded_at
 from bridge.modules.fusionpbx_db import FusionPbxCdrDatabase
 from bridge.modules.http import PbxHttp, form
 
@@ -86,9 +87,8 @@ EXTENSIONS = "/app/extensions/manage.php"
 GATEWAYS = "/app/gateways/provision.php"
 EXPORT = "/app/xml_cdr/export_cdr.php"
 # insert_date comes from the PBX's clock and its importer's transactions: a little overlap covers
-# clock drift and rows committed after a later one. Start-time windows must cover a whole call.
+# clock drift and rows committed after a later one.
 RECORDED_LOOKBACK = timedelta(minutes=30)
-START_LOOKBACK = timedelta(hours=6)
 WHITELIST_HINT = (
     "Add this WHMCS server's public IP address (or its subnet) to chkcon_whitelist.conf on the "
     "FusionPBX server, and to fail2ban's ignore list if fail2ban runs there."
@@ -118,10 +118,9 @@ class FusionPbxAdapter(PbxAdapter):
         self._http.close()
 
     def collection_plan(self) -> CollectionPlan:
-        """Read the whole server at once; from the database by when each call was recorded."""
-        if self._cdr_source() == "database":
-            return CollectionPlan(per_service=False, recorded=True, lookback=RECORDED_LOOKBACK)
-        return CollectionPlan(per_service=False, recorded=False, lookback=START_LOOKBACK)
+        """Read the whole server at once, by when each call was recorded (either source)."""
+        self._cdr_source()  # A misconfigured source fails the plan, before any window is read.
+        return CollectionPlan(per_service=False, recorded=True, lookback=RECORDED_LOOKBACK)
 
     def test_connection(self) -> ConnectionCheck:
         """Ask chkcon.php whether this host is whitelisted; report, never raise, on failure."""
@@ -183,10 +182,10 @@ class FusionPbxAdapter(PbxAdapter):
     def fetch_cdrs(
         self, assignment: Assignment | None, window: TimeWindow
     ) -> Iterator[CollectedCdr]:
-        """Return the tenant's legs (``None``: every tenant's) in ``window``.
+        """Return the tenant's legs (``None``: every tenant's) recorded in ``window``.
 
-        The window is on when each call was recorded for the database source, and on when it
-        started for ``export_cdr.php`` (:meth:`collection_plan`).
+        Both sources window on when FusionPBX recorded each call (``insert_date``), so a long
+        call or a late import is collected by the run after it was written.
         """
         domain = None if assignment is None else _fusion(assignment, self.server).tenant
         source = self._cdr_source()
@@ -224,6 +223,7 @@ class FusionPbxAdapter(PbxAdapter):
         fields: dict[str, object] = {
             "date_start": window.start.isoformat(),
             "date_end": window.end.isoformat(),
+            "window": "recorded",
             "format": "JSON",
             "limit": self.export_page_size,
         }
@@ -237,12 +237,12 @@ class FusionPbxAdapter(PbxAdapter):
             current: set[str] = set()
             outside = 0
             for row in page:
-                cdr = self._export_row(row)
+                cdr, recorded = self._export_row(row)
                 if cdr.uuid in previous or cdr.uuid in current:
                     continue
                 current.add(cdr.uuid)
                 # A script filtering on whole days, or not by tenant, must not bill other calls.
-                if not window.contains(cdr.start) or (domain is not None and cdr.domain != domain):
+                if not window.contains(recorded) or (domain is not None and cdr.domain != domain):
                     outside += 1
                     continue
                 yield cdr
@@ -257,11 +257,11 @@ class FusionPbxAdapter(PbxAdapter):
             if not current:
                 raise ProviderRejected(
                     f"{self.server.name}: {EXPORT} sent the same page of CDRs again; it must "
-                    "honour after_start/after_uuid. Update the bridge's script on the PBX."
+                    "honour after_recorded/after_uuid. Update the bridge's script on the PBX."
                 )
             previous = current
             last = page[-1]
-            fields["after_start"] = str(last.get("start_stamp", ""))
+            fields["after_recorded"] = str(last.get("recorded", ""))
             fields["after_uuid"] = str(last.get("xml_cdr_uuid", ""))
 
     def _export_page(self, fields: Mapping[str, object]) -> list[Mapping[str, Any]]:
@@ -279,9 +279,22 @@ class FusionPbxAdapter(PbxAdapter):
             )
         return answer
 
-    def _export_row(self, row: Mapping[str, Any]) -> CollectedCdr:
+    def _export_row(self, row: Mapping[str, Any]) -> tuple[CollectedCdr, datetime]:
         try:
-            return cdr_from_row(row, zone=self.server.timezone)
+            cdr = cdr_from_row(row, zone=self.server.timezone)
+        except InvalidCdr as exc:
+            raise ProviderRejected(
+                f"{self.server.name}: {EXPORT} sent a CDR the bridge cannot read "
+                f"({self._excerpt(row)}): {exc.message}"
+            ) from None
+        if "recorded" not in row:
+            raise ProviderRejected(
+                f"{self.server.name}: {EXPORT} sent CDRs without 'recorded' (it ignores "
+                "window=recorded, so long calls and late imports would be missed). Update the "
+                "bridge's script on the PBX."
+            )
+        try:
+            return cdr, recorded_at(row, zone=self.server.timezone)
         except InvalidCdr as exc:
             raise ProviderRejected(
                 f"{self.server.name}: {EXPORT} sent a CDR the bridge cannot read "

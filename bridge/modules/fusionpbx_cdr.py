@@ -80,6 +80,15 @@ def cdr_from_row(
     )
 
 
+def recorded_at(row: Mapping[str, object], *, zone: tzinfo = UTC) -> datetime:
+    """Return when FusionPBX recorded an exported row (its ``recorded`` field), in UTC."""
+    value = row.get("recorded")
+    try:
+        return _start(value, zone)
+    except InvalidCdr:
+        raise InvalidCdr(f"recorded {str(value)[:40]!r} is not a date and time") from None
+
+
 def _text(value: object) -> str:
     return "" if value is None else str(value).strip()
 

@@ -184,22 +184,24 @@ class FakeFusionPbx:
             start = start.replace(hour=0, minute=0, second=0, microsecond=0)
             end = end.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
             domain = None
+        if fields.get("window") != "recorded":
+            return _answer(False, "This fake serves window=recorded only")
         rows = sorted(
             (
-                row
+                {**row, "recorded": row.get("insert_date") or row["start_stamp"]}
                 for row in self.cdrs
-                if start <= self._start(row) < end
+                if start <= self._recorded(row) < end
                 and (domain is None or row.get("domain_name") == domain)
             ),
-            key=lambda row: (self._start(row), row["xml_cdr_uuid"]),
+            key=lambda row: (self._recorded(row), row["xml_cdr_uuid"]),
         )
         if "after_uuid" in fields and not self.ignore_cursor:
-            cursor = (self._start({"start_stamp": fields["after_start"]}), fields["after_uuid"])
+            cursor = (self._stamp(fields["after_recorded"]), fields["after_uuid"])
             position = next(
                 (
                     index
                     for index, row in enumerate(rows)
-                    if (self._start(row), row["xml_cdr_uuid"]) > cursor
+                    if (self._recorded(row), row["xml_cdr_uuid"]) > cursor
                 ),
                 len(rows),
             )
@@ -207,8 +209,11 @@ class FakeFusionPbx:
             rows = rows[max(position - 1, 0) :] if self.overlap_pages else rows[position:]
         return JSONResponse(rows[: int(fields.get("limit", "1000"))])
 
-    def _start(self, row: dict[str, Any]) -> datetime:
-        stamp = datetime.fromisoformat(row["start_stamp"])
+    def _recorded(self, row: dict[str, Any]) -> datetime:
+        return self._stamp(row.get("insert_date") or row["start_stamp"])
+
+    def _stamp(self, text: str) -> datetime:
+        stamp = datetime.fromisoformat(text)
         return stamp if stamp.tzinfo else stamp.replace(tzinfo=self.timezone)
 
 

@@ -463,7 +463,7 @@ class TestExportCdrs:
         fake.ignore_cursor = True
         adapter = _adapter(_server(served.port, fake), export_page_size=2)
 
-        with pytest.raises(ProviderRejected, match="after_start/after_uuid"):
+        with pytest.raises(ProviderRejected, match="after_recorded/after_uuid"):
             list(adapter.fetch_cdrs(SERVICE, MARCH_8))
         adapter.close()
 
@@ -486,6 +486,32 @@ class TestExportCdrs:
         uuids = [cdr.uuid for cdr in fake_adapter.fetch_cdrs(SERVICE, window)]
 
         assert uuids == ["first", "last"]
+
+    def test_long_calls_and_late_imports_are_read_by_when_they_were_recorded(
+        self, adapter: FusionPbxAdapter, backend: FusionPbxBackend
+    ) -> None:
+        """A 7-hour call and a row imported 9 hours late are read in the window of their writing."""
+        window = TimeWindow(
+            datetime(2026, 3, 8, 10, tzinfo=UTC), datetime(2026, 3, 8, 11, tzinfo=UTC)
+        )
+        backend.set_cdrs(
+            [
+                _cdr("long", "2026-03-08 03:00:00+00", insert_date="2026-03-08 10:05:00+00"),
+                _cdr("late", "2026-03-08 01:00:00+00", insert_date="2026-03-08 10:30:00+00"),
+                _cdr(
+                    "started-here",
+                    "2026-03-08 10:50:00+00",
+                    insert_date="2026-03-08 11:10:00+00",
+                ),
+                _cdr("no-insert-date", "2026-03-08 10:40:00+00"),
+            ]
+        )
+
+        uuids = [backend.label(cdr.uuid) for cdr in adapter.fetch_cdrs(SERVICE, window)]
+
+        assert uuids == ["long", "late", "no-insert-date"]
+        assert backend.requests[-1].form["window"] == "recorded"
+        assert adapter.collection_plan().recorded
 
     def test_the_export_serves_the_window_and_tenant_only(
         self, adapter: FusionPbxAdapter, backend: FusionPbxBackend

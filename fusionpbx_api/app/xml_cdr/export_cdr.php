@@ -11,6 +11,13 @@
  * meanwhile neither repeat nor hide a row). Answers a JSON list of rows ordered by start_stamp,
  * xml_cdr_uuid, with v_xml_cdr's column names (stamps in UTC); a page shorter than limit is the
  * last. The bulky columns (xml, json, call_flow) and PINs and recordings are left out.
+ *
+ * window=recorded puts the window on when FusionPBX recorded each row instead: insert_date, or
+ * start_stamp for rows an older importer left without one. A call is recorded when it ends and
+ * the importer may fall behind, so a start-time window misses long calls and late imports; the
+ * bridge collects this way. Rows then carry that instant as "recorded", are ordered by it and
+ * xml_cdr_uuid, and the next page's cursor is after_recorded and after_uuid. FusionPBX creates
+ * no index on insert_date; on a large v_xml_cdr add the one the README names.
  */
 
 require_once dirname(__DIR__) . '/voipbridge_api/bootstrap.php';
@@ -46,15 +53,9 @@ if (!ctype_digit($limit) || (int) $limit < 1 || (int) $limit > $settings['export
 	vbapi_refuse("Field 'limit' must be a whole number from 1 to {$settings['export_max_limit']}.");
 }
 $parameters['limit'] = (int) $limit;
-$sql = 'FROM v_xml_cdr WHERE start_stamp >= CAST(:date_start AS timestamptz) AND start_stamp < CAST(:date_end AS timestamptz)';
-if (vbapi_field('domain') !== '') {
-	$sql .= ' AND domain_name = :domain';
-	$parameters['domain'] = vbapi_required('domain', VBAPI_DOMAIN_PATTERN, 'domain name');
-}
-if (vbapi_field('after_start') !== '' || vbapi_field('after_uuid') !== '') {
-	$parameters['after_start'] = vbapi_instant('after_start', $zone, false);
-	$parameters['after_uuid'] = vbapi_required('after_uuid', VBAPI_UUID_PATTERN, 'xml_cdr_uuid');
-	$sql .= ' AND (start_stamp, xml_cdr_uuid) > (CAST(:after_start AS timestamptz), CAST(:after_uuid AS uuid))';
+$window = vbapi_field('window');
+if ($window !== '' && $window !== 'start' && $window !== 'recorded') {
+	vbapi_refuse("Field 'window' must be 'start' (the default) or 'recorded'.");
 }
 $columns = vbapi_query(
 	$db,
@@ -65,9 +66,30 @@ $selected = array_values(array_intersect(VBAPI_CDR_COLUMNS, $columns));
 if (!in_array('xml_cdr_uuid', $selected, true) || !in_array('start_stamp', $selected, true)) {
 	vbapi_refuse("FusionPBX's database has no v_xml_cdr table with xml_cdr_uuid and start_stamp.", 500);
 }
+if ($window === 'recorded') {
+	if (!in_array('insert_date', $columns, true)) {
+		vbapi_refuse("window=recorded needs v_xml_cdr.insert_date, which this FusionPBX lacks; use window=start.", 500);
+	}
+	$stamp = 'COALESCE(insert_date, start_stamp)';
+	$cursor = 'after_recorded';
+	$selected[] = "$stamp AS recorded";
+} else {
+	$stamp = 'start_stamp';
+	$cursor = 'after_start';
+}
+$sql = "FROM v_xml_cdr WHERE $stamp >= CAST(:date_start AS timestamptz) AND $stamp < CAST(:date_end AS timestamptz)";
+if (vbapi_field('domain') !== '') {
+	$sql .= ' AND domain_name = :domain';
+	$parameters['domain'] = vbapi_required('domain', VBAPI_DOMAIN_PATTERN, 'domain name');
+}
+if (vbapi_field($cursor) !== '' || vbapi_field('after_uuid') !== '') {
+	$parameters['after_stamp'] = vbapi_instant($cursor, $zone, false);
+	$parameters['after_uuid'] = vbapi_required('after_uuid', VBAPI_UUID_PATTERN, 'xml_cdr_uuid');
+	$sql .= " AND ($stamp, xml_cdr_uuid) > (CAST(:after_stamp AS timestamptz), CAST(:after_uuid AS uuid))";
+}
 $rows = vbapi_query(
 	$db,
-	'SELECT ' . implode(', ', $selected) . " $sql ORDER BY start_stamp, xml_cdr_uuid LIMIT :limit",
+	'SELECT ' . implode(', ', $selected) . " $sql ORDER BY $stamp, xml_cdr_uuid LIMIT :limit",
 	$parameters
 )->fetchAll(PDO::FETCH_ASSOC);
 vbapi_reply($rows);

@@ -108,9 +108,87 @@ def test_a_domain_limits_the_rows_to_that_tenant(fusionpbx_api: PhpFusionPbx) ->
     assert len(_export(fusionpbx_api, **window)) == 2
 
 
+def test_a_recorded_window_finds_long_calls_and_late_imports(
+    fusionpbx_api: PhpFusionPbx,
+) -> None:
+    """window=recorded filters on insert_date (start_stamp when empty) and says when each was."""
+    long_call, late_import, on_time = (str(uuid.uuid4()) for _ in range(3))
+    started_in_window = str(uuid.uuid4())
+    fusionpbx_api.insert(
+        "v_xml_cdr",
+        _call(long_call, "2026-03-08 02:00:00+00", insert_date="2026-03-08 09:10:00+00"),
+    )
+    fusionpbx_api.insert(
+        "v_xml_cdr",
+        _call(late_import, "2026-03-07 23:59:00+00", insert_date="2026-03-08 09:40:00+00"),
+    )
+    fusionpbx_api.insert("v_xml_cdr", _call(on_time, "2026-03-08 09:20:00+00"))
+    fusionpbx_api.insert(
+        "v_xml_cdr",
+        _call(started_in_window, "2026-03-08 09:30:00+00", insert_date="2026-03-08 10:05:00+00"),
+    )
+    window = {"date_start": "2026-03-08T09:00:00Z", "date_end": "2026-03-08T10:00:00Z"}
+
+    recorded = _export(fusionpbx_api, window="recorded", **window)
+    started = _export(fusionpbx_api, **window)
+
+    assert [(row["xml_cdr_uuid"], row["recorded"]) for row in recorded] == [
+        (long_call, "2026-03-08 09:10:00+00"),
+        (on_time, "2026-03-08 09:20:00+00"),
+        (late_import, "2026-03-08 09:40:00+00"),
+    ]
+    assert [row["xml_cdr_uuid"] for row in started] == [on_time, started_in_window]
+
+
+def test_recorded_keyset_pages_neither_repeat_nor_skip(fusionpbx_api: PhpFusionPbx) -> None:
+    """Following after_recorded/after_uuid walks every row once, even with equal stamps."""
+    for n in range(5):
+        fusionpbx_api.insert(
+            "v_xml_cdr",
+            _call(
+                str(uuid.uuid4()),
+                f"2026-03-08 0{n}:00:00+00",
+                insert_date=f"2026-03-08 10:00:0{n // 3}+00",
+            ),
+        )
+    window = {"date_start": "2026-03-08T10:00:00Z", "date_end": "2026-03-08T11:00:00Z"}
+
+    seen: list[str] = []
+    page = _export(fusionpbx_api, window="recorded", limit="2", **window)
+    while page:
+        seen += [row["xml_cdr_uuid"] for row in page]
+        last = page[-1]
+        page = _export(
+            fusionpbx_api,
+            window="recorded",
+            limit="2",
+            after_recorded=last["recorded"],
+            after_uuid=last["xml_cdr_uuid"],
+            **window,
+        )
+
+    expected = fusionpbx_api.select(
+        "SELECT xml_cdr_uuid::text AS u FROM v_xml_cdr ORDER BY insert_date, xml_cdr_uuid"
+    )
+    assert seen == [row["u"] for row in expected]
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
+        (
+            {"date_start": "2026-03-01", "date_end": "2026-03-02", "window": "hourly"},
+            "Field 'window' must be",
+        ),
+        (
+            {
+                "date_start": "2026-03-01",
+                "date_end": "2026-03-02",
+                "window": "recorded",
+                "after_recorded": "2026-03-01",
+            },
+            "Field 'after_uuid' is required",
+        ),
         ({"date_start": "2026-02-30", "date_end": "2026-03-01"}, "Field 'date_start' must be"),
         ({"date_start": "yesterday", "date_end": "2026-03-01"}, "Field 'date_start' must be"),
         ({"date_start": "2026-03-01T25:00", "date_end": "2026-03-02"}, "impossible time"),
