@@ -114,6 +114,11 @@ def load_package(conn: Connection, name: str) -> StoredPackage:
     )
 
 
+def list_package_names(conn: Connection) -> list[str]:
+    """Return the names of every stored package, sorted."""
+    return list(conn.execute(select(packages.c.name).order_by(packages.c.name)).scalars())
+
+
 def save_special_rules(
     conn: Connection, product_id: int, rules: tuple[SpecialRule, ...]
 ) -> list[int]:

@@ -26,7 +26,22 @@ from starlette.responses import JSONResponse, Response
 
 from bridge.db import Database
 from bridge.errors import InvalidRequest, UnknownAction
+from bridge.settings import Settings
+from bridge.usecases.product_settings import list_setting_fields
+from bridge.web.client_pages import export_calls, show_client_area
 from bridge.web.license_buttons import activate_license_button, verify_license_button
+from bridge.web.module_actions import (
+    change_account_package,
+    collect_cdrs_button,
+    create_account,
+    licensed,
+    list_buttons,
+    services_tab,
+    suspend_account,
+    terminate_account,
+    test_connection,
+    unsuspend_account,
+)
 from bridge.web.signing import accept_signed
 from bridge.web.state import app_state
 from bridge.whmcs.catalog import ModuleSpec, get_module
@@ -47,6 +62,8 @@ class ShimCall:
     params: Mapping[str, Any]
     whmcs: Mapping[str, Any]
     query: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # The bridge's settings, for actions that need more than the database (license, timezone).
+    settings: Settings = dataclasses.field(default_factory=Settings)
 
 
 Action = Callable[[ShimCall, Database], Any]
@@ -66,7 +83,7 @@ def describe_module(call: ShimCall, database: Database) -> dict[str, Any]:
 def list_config_options(call: ShimCall, database: Database) -> dict[str, Any]:
     """Return the module's ``_ConfigOptions`` fields, in ``configoptionN`` order."""
     options: dict[str, Any] = {}
-    for field in call.module.settings:
+    for field in list_setting_fields(database, call.module):
         option: dict[str, Any] = {
             "FriendlyName": field.name,
             "Type": field.type,
@@ -75,7 +92,10 @@ def list_config_options(call: ShimCall, database: Database) -> dict[str, Any]:
         }
         if field.type in ("text", "password"):
             option["Size"] = "40"
-        if field.options:
+        if field.options and "" in field.options:
+            # A CSV cannot hold an empty choice; WHMCS also takes value → label.
+            option["Options"] = {value: value or "(none)" for value in field.options}
+        elif field.options:
             option["Options"] = ",".join(field.options)
         options[field.name] = option
     return options
@@ -84,8 +104,19 @@ def list_config_options(call: ShimCall, database: Database) -> dict[str, Any]:
 ACTIONS: Mapping[str, Action] = {
     "meta": describe_module,
     "config-options": list_config_options,
+    "create": create_account,
+    "suspend": suspend_account,
+    "unsuspend": unsuspend_account,
+    "terminate": terminate_account,
+    "change-package": change_account_package,
+    "test-connection": test_connection,
+    "buttons": list_buttons,
+    "services-tab": services_tab,
     "button/verify-license": verify_license_button,
     "button/activate-license": activate_license_button,
+    "button/collect-cdrs": collect_cdrs_button,
+    "client-area": licensed(show_client_area),
+    "client-area/export": licensed(export_calls),
 }
 
 
@@ -105,6 +136,7 @@ async def handle_module_call(request: Request) -> Response:
         return _parse_call(body, module, action_name), action
 
     call, action = await accept_signed(request, parse)
+    call = dataclasses.replace(call, settings=app_state(request).settings)
     log.info("shim.call module=%s action=%s", call.module.name, call.action)
     result = await run_in_threadpool(action, call, app_state(request).database)
     if isinstance(result, Response):
