@@ -1,0 +1,17 @@
+<?php
+/**
+ * voipbridge cron entry point: runs the bridge's autobill job and prints its report.
+ *
+ *   php -q <WHMCS>/modules/servers/fusionpbx/autobill.php [--dry-run]
+ *   curl 'https://<WHMCS>/modules/servers/fusionpbx/autobill.php?runfrom=cron'   (from cron_http_ips only)
+ *
+ * Exits 0 when the job dealt with everything, 1 when some services or clients failed (they are
+ * retried next run), 2 when the job could not run. The autobill.php of any one module is enough:
+ * every module's file runs the same job for all VoIP services.
+ */
+
+declare(strict_types=1);
+
+require_once (defined('VOIPBRIDGE_LIB_DIR') ? VOIPBRIDGE_LIB_DIR : dirname(__DIR__, 3) . '/voipbridge') . '/voipbridge.php';
+
+exit(voipbridge_run_cron('autobill', $argv ?? []));

@@ -1,0 +1,187 @@
+"""The admin's service actions through the real PHP modules: what WHMCS receives, what changed.
+
+Each test calls a module function with the $params WHMCS sends, in a ``php`` process, against the
+bridge under uvicorn and a fake FusionPBX, then checks WHMCS's return value, the PBX's state, the
+WHMCS tables and the module log (with no secret in it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bridge.store.suspensions import open_suspension, start_suspension
+from bridge.usecases.voip_state import VOIP_SUSPENDED, ZERO_BALANCE_REASON
+from bridge.whmcs.customfields import get_client_field, set_client_field
+from bridge.whmcs.services import ServiceStatus, set_service_status
+from bridge.whmcs.tables import module_log, products, servers
+from tests.fakes import Served
+from tests.php_shim.conftest import EXTENSIONS, SERVICE_PASSWORD, TENANT, World
+from tests.php_shim.harness import PhpShim
+
+
+def _enabled(world: World) -> set[bool]:
+    states = {world.pbx.extensions[(TENANT, ext)] for ext in EXTENSIONS}
+    return states | {world.pbx.gateways[(TENANT, TENANT)]}
+
+
+def _logged(world: World) -> list[tuple[str, str, str]]:
+    rows = world.conn.execute(
+        select(module_log.c.module, module_log.c.action, module_log.c.response).order_by(
+            module_log.c.id
+        )
+    )
+    return [(row.module, row.action, row.response) for row in rows]
+
+
+class TestCreate:
+    def test_activate_then_create_enables_the_tenant(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """Activate License, then Create: 'success', the PBX enabled, both logs written."""
+        activated = php.call("fusionpbx_activateLicense", world.params)
+        created = php.call("fusionpbx_CreateAccount", world.params)
+
+        assert activated.value.startswith("License Activated: billing.example.net (203.0.113.10)")
+        assert (created.value, created.type, created.warnings) == ("success", "string", "")
+        assert _enabled(world) == {True}
+        assert [(m, a) for m, a, _r in _logged(world)] == [("fusionpbx", "create")]
+        assert "Enabled for the new service" in _logged(world)[0][2]
+        assert [entry["action"] for entry in created.log] == ["create"]
+        for secret in (world.pbx.password, world.license_key, SERVICE_PASSWORD):
+            assert secret not in created.log_text
+
+    def test_create_without_a_valid_license_is_refused(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """Without Activate, Create answers Invalid License and the PBX is never asked."""
+        created = php.call("fusionpbx_CreateAccount", world.params)
+
+        assert created.value.startswith("Invalid License")
+        assert world.pbx.requests == []
+        assert _enabled(world) == {False}
+
+
+class TestSuspension:
+    def test_suspend_twice_then_unsuspend_twice(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """Suspend and Unsuspend each answer 'success' again when repeated (WHMCS retries)."""
+        world.pbx.add_tenant(TENANT, EXTENSIONS, enabled=True)
+
+        suspended = [php.call("fusionpbx_SuspendAccount", world.params).value for _ in range(2)]
+        states_suspended = _enabled(world)
+        unsuspended = [php.call("fusionpbx_UnsuspendAccount", world.params).value for _ in range(2)]
+
+        assert (suspended, states_suspended) == (["success", "success"], {False})
+        assert (unsuspended, _enabled(world)) == (["success", "success"], {True})
+        assert [a for _m, a, _r in _logged(world)] == ["suspend"] * 2 + ["unsuspend"] * 2
+
+    def test_suspend_works_without_a_license(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """An unlicensed bridge still suspends: a license never keeps a service running."""
+        world.pbx.add_tenant(TENANT, EXTENSIONS, enabled=True)
+
+        suspended = php.call("fusionpbx_SuspendAccount", {**world.params, "configoption1": ""})
+
+        assert (suspended.value, _enabled(world)) == ("success", {False})
+
+    def test_unsuspending_the_jobs_suspension_ends_it(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """Unsuspend of a service autosuspend suspended ends the suspension, VoIP Suspended None."""
+        now = datetime.now(UTC)
+        suspended, reason = ServiceStatus.SUSPENDED, ZERO_BALANCE_REASON
+        set_service_status(world.conn, world.service_id, suspended, suspend_reason=reason)
+        _set_voip_suspended(world, now)
+        start_suspension(world.conn, world.client_id, "auto", now=now)
+
+        unsuspended = php.call("fusionpbx_UnsuspendAccount", world.params)
+
+        assert (unsuspended.value, _enabled(world)) == ("success", {True})
+        assert get_client_field(world.conn, world.client_id, VOIP_SUSPENDED) == "None"
+        assert open_suspension(world.conn, world.client_id) is None
+
+    def test_a_whmcs_suspension_leaves_the_voip_state_alone(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """Unsuspending a service WHMCS suspended (overdue) keeps the client's VoIP Suspended."""
+        now = datetime.now(UTC)
+        set_service_status(
+            world.conn, world.service_id, ServiceStatus.SUSPENDED, suspend_reason="Overdue"
+        )
+        _set_voip_suspended(world, now)
+        start_suspension(world.conn, world.client_id, "auto", now=now)
+
+        assert php.call("fusionpbx_UnsuspendAccount", world.params).value == "success"
+        assert get_client_field(world.conn, world.client_id, VOIP_SUSPENDED) == "Yes"
+        assert open_suspension(world.conn, world.client_id) is not None
+
+    def test_terminate_disables_and_says_what_is_kept(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """Terminate answers 'success', disables the tenant, logs that its data stays."""
+        world.pbx.add_tenant(TENANT, EXTENSIONS, enabled=True)
+
+        terminated = php.call("fusionpbx_TerminateAccount", world.params)
+
+        assert (terminated.value, _enabled(world)) == ("success", {False})
+        assert "call records are kept on the PBX" in _logged(world)[-1][2]
+
+
+class TestPbxWords:
+    def test_a_pbx_refusal_is_the_message_whmcs_shows(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """A tenant the PBX does not know: WHMCS gets the PBX's own words, and it is logged."""
+        params = {**world.params, "domain": "other.example.net | 5195550100"}
+
+        suspended = php.call("fusionpbx_SuspendAccount", params)
+
+        assert "not found in domain other.example.net" in suspended.value
+        assert _logged(world)[-1][1:] == ("suspend", f"Failed: {suspended.value}")
+
+    def test_a_malformed_domain_is_explained(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """A Domain without the main DID answers the format expected, not a crash."""
+        suspended = php.call("fusionpbx_SuspendAccount", {**world.params, "domain": TENANT})
+
+        assert suspended.value.startswith(f"Domain '{TENANT}' must be the tenant domain")
+        assert world.pbx.requests == []
+
+    def test_lesnet_answers_the_admins_action_item(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """LesNet has no API: Suspend answers what to do in its portal, never 'success'."""
+        params = {
+            **world.params,
+            "moduletype": "lesnet",
+            "domain": "D4E3CD2BFC791 | 12046664021",
+            "customfields": {"CDR Link": "https://portal.les.net/cdr/11330_0000.txt"},
+        }
+        _make_lesnet(world)
+
+        suspended = php.call("lesnet_SuspendAccount", params)
+
+        assert suspended.value.startswith("LesNet has no API to suspend peer D4E3CD2BFC791")
+        assert "Nothing was changed by the bridge." in suspended.value
+
+
+def _make_lesnet(world: World) -> None:
+    """Turn the world's product and server into LesNet ones."""
+    world.conn.execute(
+        products.update().where(products.c.id == world.product_id).values(servertype="lesnet")
+    )
+    world.conn.execute(
+        servers.update().where(servers.c.id == world.server_id).values(type="lesnet")
+    )
+
+
+def _set_voip_suspended(world: World, now: datetime) -> None:
+    """Set the client's VoIP Suspended to Yes, as the autosuspend job does."""
+    set_client_field(
+        world.conn, world.client_id, VOIP_SUSPENDED, "Yes", at=now.replace(tzinfo=None)
+    )
