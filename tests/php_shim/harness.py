@@ -116,11 +116,11 @@ class PhpShim:
         return {**os.environ, "VOIPBRIDGE_TEST_WHMCS": str(self.whmcs)}
 
     @contextmanager
-    def serve_web(self) -> Iterator[Served]:
-        """Serve the harness with PHP's built-in server (for calls that answer a browser)."""
+    def serve_web(self, root: Path | None = None) -> Iterator[Served]:
+        """Serve the harness (or ``root``) with PHP's built-in server, as a web server would."""
         port = free_port()
         process = subprocess.Popen(
-            ["php", "-S", f"127.0.0.1:{port}", "-t", str(self.home)],
+            ["php", "-S", f"127.0.0.1:{port}", "-t", str(root or self.home)],
             env=self.environment(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
