@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,8 +19,9 @@ from tests.php_shim.conftest import EXTENSIONS, TENANT, World
 from tests.php_shim.harness import PhpShim
 
 
-def _cron(php: PhpShim, module: str, job: str) -> str:
-    return str(php.whmcs / "modules/servers" / module / f"{job}.php")
+def _cron(php: PhpShim, module: str, job: str) -> Path:
+    """Return where install.sh put the module's cron file for ``job``."""
+    return php.whmcs / "modules/servers" / module / f"{job}.php"
 
 
 def _owes(conn: Connection, world: World) -> None:

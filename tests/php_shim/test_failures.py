@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -88,7 +87,7 @@ def _answering(response: Response, delay: float = 0.0) -> Starlette:
 
 
 @pytest.fixture(name="impostor")
-def _impostor(bridge_board: Switchboard, php: PhpShim) -> Iterator[Switchboard]:
+def _impostor(bridge_board: Switchboard, php: PhpShim) -> Switchboard:
     """The bridge's address with nothing plugged in yet: the test plugs what answers there."""
     php.configure(
         f"http://127.0.0.1:{bridge_board.served.port if bridge_board.served else 0}",
@@ -115,7 +114,7 @@ class TestEveryFunctionKeepsItsType:
             php.config_file.unlink(missing_ok=True)
 
         for name, expected in FUNCTIONS.items():
-            args = () if name in NO_ARGUMENT else ({},)
+            args: tuple[dict[str, str], ...] = () if name in NO_ARGUMENT else ({},)
             result = php.call(f"{module}_{name}", *args)
 
             assert (name, result.type, result.warnings) == (name, expected, "")
