@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from bridge.rating.plan import Package
 from bridge.store.packages import save_package
+from tests.factories.pbx_service import TENANT, World
 from tests.fakes import Served
-from tests.php_shim.conftest import TENANT, World
 from tests.php_shim.harness import PhpShim
 
 

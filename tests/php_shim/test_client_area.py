@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
+from tests.factories.pbx_service import World
 from tests.fakes import Served
-from tests.php_shim.conftest import World
 from tests.php_shim.harness import SERVER_IP, PhpShim
 from tests.web.signing_helpers import signing_headers
 

@@ -13,9 +13,9 @@ from sqlalchemy.engine import Connection
 from bridge.whmcs import seeding
 from bridge.whmcs.customfields import client_field_ids
 from bridge.whmcs.services import ServiceStatus, get_service
+from tests.factories.pbx_service import EXTENSIONS, TENANT, World
 from tests.factories.whmcs import make_field_value
 from tests.fakes import Served
-from tests.php_shim.conftest import EXTENSIONS, TENANT, World
 from tests.php_shim.harness import PhpShim
 
 

@@ -24,8 +24,8 @@ from bridge.app import create_app
 from bridge.db import BoundDatabase
 from bridge.settings import Settings
 from bridge.whmcs.tables import module_log
+from tests.factories.pbx_service import TENANT, World
 from tests.fakes import Served, Switchboard
-from tests.php_shim.conftest import TENANT, World
 from tests.php_shim.harness import MODULES, PhpShim
 
 CLOSED = "http://127.0.0.1:9"

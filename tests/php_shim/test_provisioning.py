@@ -16,8 +16,8 @@ from bridge.usecases.voip_state import VOIP_SUSPENDED, ZERO_BALANCE_REASON
 from bridge.whmcs.customfields import get_client_field, set_client_field
 from bridge.whmcs.services import ServiceStatus, set_service_status
 from bridge.whmcs.tables import module_log, products, servers
+from tests.factories.pbx_service import EXTENSIONS, SERVICE_PASSWORD, TENANT, World
 from tests.fakes import Served
-from tests.php_shim.conftest import EXTENSIONS, SERVICE_PASSWORD, TENANT, World
 from tests.php_shim.harness import PhpShim
 
 
