@@ -20,7 +20,7 @@ const VOIPBRIDGE_QUERY_VALUE_MAX = 200;
 function voipbridge_whmcs_info(array $params): array
 {
     $setting = static function (string $name): string {
-        if (class_exists('\WHMCS\Config\Setting')) {
+        if (class_exists('WHMCS\Config\Setting')) {
             return (string) \WHMCS\Config\Setting::getValue($name);
         }
         $config = $GLOBALS['CONFIG'] ?? [];
