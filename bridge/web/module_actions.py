@@ -70,7 +70,7 @@ def change_account_package(call: ShimCall, database: Database) -> str:
     return outcome.message
 
 
-def test_connection(call: ShimCall, database: Database) -> dict[str, Any]:
+def try_connection(call: ShimCall, database: Database) -> dict[str, Any]:
     """Test the server of WHMCS's server page: ``{"success": bool, "error": str}``."""
     params = call.params
     form = ServerForm(

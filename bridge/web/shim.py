@@ -39,7 +39,7 @@ from bridge.web.module_actions import (
     services_tab,
     suspend_account,
     terminate_account,
-    test_connection,
+    try_connection,
     unsuspend_account,
 )
 from bridge.web.signing import accept_signed
@@ -109,7 +109,7 @@ ACTIONS: Mapping[str, Action] = {
     "unsuspend": unsuspend_account,
     "terminate": terminate_account,
     "change-package": change_account_package,
-    "test-connection": test_connection,
+    "test-connection": try_connection,
     "buttons": list_buttons,
     "services-tab": services_tab,
     "button/verify-license": verify_license_button,

@@ -98,6 +98,8 @@ function voipbridge_curl(string $route, string $body, ?int $timeout = null): \Cu
             'X-Bridge-Timestamp: ' . $timestamp,
             'X-Bridge-Nonce: ' . $nonce,
             'X-Bridge-Signature: ' . $signature,
+            // No "Expect: 100-continue" round trip for bodies over 1 KiB.
+            'Expect:',
         ],
     ]);
     return $handle;
