@@ -11,13 +11,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from bridge.store.servers import save_server_settings
 from bridge.store.suspensions import open_suspension, start_suspension
 from bridge.usecases.voip_state import VOIP_SUSPENDED, ZERO_BALANCE_REASON
 from bridge.whmcs.customfields import get_client_field, set_client_field
 from bridge.whmcs.services import ServiceStatus, set_service_status
 from bridge.whmcs.tables import module_log, products, servers
-from tests.factories.pbx_service import EXTENSIONS, SERVICE_PASSWORD, TENANT, World
-from tests.fakes import Served
+from tests.factories.pbx_service import EXTENSIONS, KEY, SERVICE_PASSWORD, TENANT, World
+from tests.fakes import Served, serve
+from tests.fakes.vodia import FakeVodia
 from tests.php_shim.harness import PhpShim
 
 
@@ -170,14 +172,45 @@ class TestPbxWords:
         assert "Nothing was changed by the bridge." in suspended.value
 
 
+class TestVodia:
+    def test_suspend_and_unsuspend_a_vodia_tenant(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """The vodia module drives a Vodia PBX: extensions disabled, then enabled again."""
+        vodia = FakeVodia(password="Vodia-Pass-31")
+        vodia.add_tenant("pbx.vodia.test", {"8300": False, "8301": False})
+        _switch_module(world, "vodia")
+        save_server_settings(
+            world.conn, world.server_id, key=KEY, now=datetime.now(UTC),
+            secret_values={"api_password": vodia.password},
+        )  # fmt: skip
+        params = {**world.params, "moduletype": "vodia", "domain": "pbx.vodia.test | 5484815577",
+                  "username": "8300", "serverpassword": vodia.password}  # fmt: skip
+        with serve(vodia.app) as served:
+            world.conn.execute(
+                servers.update().values(hostname=served.host, port=served.port, username="admin")
+            )
+            suspended = php.call("vodia_SuspendAccount", params)
+            disabled = dict(vodia.extensions["pbx.vodia.test"])
+            unsuspended = php.call("vodia_UnsuspendAccount", params)
+
+        assert (suspended.value, disabled) == ("success", {"8300": True, "8301": True})
+        assert unsuspended.value == "success"
+        assert vodia.extensions["pbx.vodia.test"] == {"8300": False, "8301": False}
+        assert vodia.password not in suspended.log_text
+
+
+def _switch_module(world: World, module: str) -> None:
+    """Turn the world's product and server into ``module`` ones."""
+    world.conn.execute(
+        products.update().where(products.c.id == world.product_id).values(servertype=module)
+    )
+    world.conn.execute(servers.update().where(servers.c.id == world.server_id).values(type=module))
+
+
 def _make_lesnet(world: World) -> None:
     """Turn the world's product and server into LesNet ones."""
-    world.conn.execute(
-        products.update().where(products.c.id == world.product_id).values(servertype="lesnet")
-    )
-    world.conn.execute(
-        servers.update().where(servers.c.id == world.server_id).values(type="lesnet")
-    )
+    _switch_module(world, "lesnet")
 
 
 def _set_voip_suspended(world: World, now: datetime) -> None:
