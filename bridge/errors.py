@@ -28,6 +28,7 @@ what is wrong and what to do, and never contain a password or secret.
     ├── PayloadTooLarge (413 payload_too_large)
     ├── RateLimited (429 rate_limited) ............... the reference license server's per-IP limit
     ├── LicenseRefused (403 license_refused) ......... no valid license: provisioning is refused
+    ├── AccessDenied (403 access_denied) ............. a client asked for a service not theirs
     ├── NotConfigured (503 not_configured) ........... the bridge lacks a setting this call needs
     ├── RatingError (500 rating_error) ............... bridge/rating/errors.py; 422 for bad input
     ├── ProviderError (502 provider_error) ........... a PBX or provider failed us
@@ -219,6 +220,13 @@ class LicenseRefused(BridgeError):
 
     status_code = 403
     code = "license_refused"
+
+
+class AccessDenied(BridgeError):
+    """The client WHMCS says is logged in asked for a service that is not theirs to see."""
+
+    status_code = 403
+    code = "access_denied"
 
 
 class NotConfigured(BridgeError):

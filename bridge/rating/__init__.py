@@ -10,7 +10,7 @@ call :func:`rate_calls`. Typical use::
         print(section.text(currency_prefix="$"))
 """
 
-from bridge.rating.engine import make_rater, rate_calls
+from bridge.rating.engine import iter_rated_calls, make_rater, rate_calls
 from bridge.rating.errors import (
     DuplicatePrefixError,
     InvalidPatternError,
@@ -107,6 +107,7 @@ __all__ = [
     "format_amount",
     "group_calls",
     "invoice_sections",
+    "iter_rated_calls",
     "make_rater",
     "normalise_number",
     "order_rules",

@@ -25,7 +25,7 @@ charged 0.275/min for 96 s: ``0.275 x 96 / 60 = 0.440000``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from functools import cache, partial
 from operator import attrgetter
@@ -95,6 +95,25 @@ def rate_calls(cdrs: Iterable[Cdr], plan: RatePlan, *, free_seconds_used: int = 
 _start_of = attrgetter("start")
 
 
+def iter_rated_calls(
+    cdrs: Iterable[Cdr], plan: RatePlan, *, free_seconds_used: int = 0
+) -> Iterator[RatedCall]:
+    """Rate CDRs that come in start order one at a time, giving out free minutes as they pass.
+
+    The calls equal those :func:`rate_calls` returns for the same CDRs, but only one is held at a
+    time, so a month of calls can be streamed (the client area's CSV export) in constant memory.
+    """
+    require_whole_number(free_seconds_used, "free seconds used", minimum=0)
+    rate_one = make_rater(plan)
+    remaining = plan.package.free_minutes * 60 - free_seconds_used
+    for cdr in cdrs:
+        call = rate_one(cdr)
+        if remaining > 0 and call.status is _BILLED and call.calltype is _STANDARD:
+            call = _with_free_seconds(call, min(call.billed_seconds, remaining))
+            remaining -= call.free_seconds
+        yield call
+
+
 def _unbilled(
     cdr: Cdr, status: Status, number: str, matched_filter: str | None = None
 ) -> RatedCall:
@@ -119,15 +138,18 @@ def _allocate_free_seconds(calls: list[RatedCall], allowance: int, used: int) ->
         if call.status is not _BILLED or call.calltype is not _STANDARD:
             continue
         free = min(call.billed_seconds, remaining)
-        entry = call.entry
-        assert entry is not None  # billed calls always carry their rate
-        calls[i] = call._replace(
-            free_seconds=free, cost=entry.price.cost(call.billed_seconds - free)
-        )
+        calls[i] = _with_free_seconds(call, free)
         remaining -= free
         if remaining == 0:
             break
     return allowance - remaining
+
+
+def _with_free_seconds(call: RatedCall, free: int) -> RatedCall:
+    """Return a billed call with ``free`` of its billed seconds taken from the allowance."""
+    entry = call.entry
+    assert entry is not None  # billed calls always carry their rate
+    return call._replace(free_seconds=free, cost=entry.price.cost(call.billed_seconds - free))
 
 
 def make_rater(plan: RatePlan) -> Callable[[Cdr], RatedCall]:

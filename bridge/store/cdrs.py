@@ -27,6 +27,8 @@ from bridge.errors import InvalidCdr
 from bridge.rating.models import Cdr, Direction
 from bridge.store.tables import cdr_watermarks, cdrs
 
+# Rows fetched per round trip when a caller streams a period's calls.
+_STREAM_BATCH = 500
 _FIELD_LIMITS = {
     "uuid": 64,
     "domain": 255,
@@ -115,9 +117,13 @@ def count_cdrs(conn: Connection, server_id: int) -> int:
 
 
 def iter_service_cdrs(
-    conn: Connection, service_id: int, start: datetime, end: datetime
+    conn: Connection, service_id: int, start: datetime, end: datetime, *, stream: bool = False
 ) -> Iterator[CollectedCdr]:
-    """Yield a service's stored a-leg calls that started in ``[start, end)``, by start time."""
+    """Yield a service's stored a-leg calls that started in ``[start, end)``, by start time.
+
+    With ``stream`` the rows come from the server in batches (a server-side cursor on MySQL)
+    rather than all at once, so a long export holds a batch in memory, not the month.
+    """
     query = (
         select(cdrs)
         .where(
@@ -128,6 +134,8 @@ def iter_service_cdrs(
         )
         .order_by(cdrs.c.start_utc, cdrs.c.id)
     )
+    if stream:
+        query = query.execution_options(yield_per=_STREAM_BATCH)
     for row in conn.execute(query).mappings():
         yield record_from_row(row)
 

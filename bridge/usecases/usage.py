@@ -15,20 +15,23 @@ client area — asks here, so the invoice, the credit taken and the client's cal
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
+from bridge.calls import CollectedCdr
 from bridge.errors import NotConfigured
 from bridge.rating import (
     InvoiceSection,
+    RatedCall,
     RatePlan,
     RatingResult,
     SpecialBilling,
     Tariff,
     invoice_sections,
+    iter_rated_calls,
     rate_calls,
 )
 from bridge.rating.models import Cdr
@@ -138,3 +141,33 @@ def rate_service_usage(
     result = rate_calls(calls, plan.plan, free_seconds_used=free_seconds_used)
     currency = get_client(conn, service.client_id).currency
     return ServiceUsage(service, period, plan, result, currency)
+
+
+def iter_service_calls(
+    conn: Connection,
+    service: Service,
+    period: BillingPeriod,
+    *,
+    plans: RatePlans,
+    zone: ZoneInfo,
+    stream: bool = False,
+) -> Iterator[tuple[CollectedCdr, RatedCall]]:
+    """Yield each stored call of ``period`` beside its rating, one at a time, in start order.
+
+    The rated calls equal :func:`rate_service_usage`'s (same plan, same free-minute order); the
+    client area uses this to show what the PBX reported (caller name, disposition) beside the
+    cost. With ``stream`` the rows are fetched in batches, for exports of any size.
+    """
+    plan = plans.plan_for(conn, service.product)
+    start, end = period.bounds(zone)
+    records = iter_service_cdrs(conn, service.id, start, end, stream=stream)
+    # tee-free pairing: the rater pulls each record's call just after the record is read.
+    pending: list[CollectedCdr] = []
+
+    def calls() -> Iterator[Cdr]:
+        for record in records:
+            pending.append(record)
+            yield record.call
+
+    for rated in iter_rated_calls(calls(), plan.plan):
+        yield pending.pop(), rated

@@ -26,6 +26,7 @@ from bridge.rating import (
     SpecialBilling,
     SpecialRule,
     Status,
+    iter_rated_calls,
     normalise_number,
     rate_calls,
 )
@@ -461,6 +462,16 @@ class TestFreeMinutes:
         )
         assert all(c.free_seconds == 0 for c in result.calls)
         assert result.free_seconds_used == 500
+
+    def test_streamed_rating_gives_the_same_calls_one_at_a_time(self) -> None:
+        """Rated one by one in start order, the calls and their free seconds equal rate_calls'."""
+        plan = make_plan(Package("1", free_minutes=2))
+        in_order = sorted(self._calls(), key=lambda cdr: cdr.start)
+
+        streamed = iter_rated_calls(iter(in_order), plan, free_seconds_used=30)
+
+        assert list(streamed) == list(rate_calls(in_order, plan, free_seconds_used=30).calls)
+        assert [c.free_seconds for c in iter_rated_calls(in_order, plan)] == [90, 30, 0]
 
     def test_connection_fee_is_still_charged_on_a_free_call(self) -> None:
         """Free minutes cover minutes, not the per-call fee: a free Australia call costs 0.05."""
