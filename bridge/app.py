@@ -8,7 +8,7 @@ works too, reading settings from the environment.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bridge.db import Database, EngineDatabase, make_engine
 from bridge.errors import BridgeError
@@ -31,8 +31,16 @@ from bridge.web.state import AppState
 log = logging.getLogger("bridge.app")
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Starlette:
-    """Build the bridge's ASGI app from ``settings`` (the environment by default)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """Build the bridge's ASGI app from ``settings`` (the environment by default).
+
+    ``extra_routes`` are mounted beside the bridge's own (``bridge demo``'s client-area preview).
+    """
     settings = settings or load_settings()
     engine = None
     if database is None:
@@ -52,6 +60,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             Route("/v1/whmcs/{module}/{action:path}", handle_module_call, methods=["POST"]),
             Route("/v1/cdr/vodia/{server_id:int}", receive_vodia_cdrs, methods=["POST"]),
             Route("/v1/cron/{job}", run_cron_job, methods=["POST"]),
+            *extra_routes,
         ],
         exception_handlers={
             BridgeError: render_bridge_error,

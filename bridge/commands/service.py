@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import uvicorn
 from rich.console import Console
 from rich.markup import escape
+from starlette.routing import BaseRoute
 
 from bridge.app import create_app
 from bridge.clock import utc_now, whmcs_today
@@ -24,6 +26,8 @@ from bridge.errors import ConfigError
 from bridge.grants import grant_statements
 from bridge.settings import Listen, Settings, load_settings
 from bridge.store.migrate import upgrade_database
+from bridge.web.demo_preview import ROOT as PREVIEW_ROOT
+from bridge.web.demo_preview import is_loopback, preview_routes
 
 EXIT_PROBLEMS = 1
 
@@ -111,8 +115,15 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
         console.print("  module calls:  disabled until BRIDGE_SECRET is set (see .env.example)")
     else:
         console.print(f"  module calls:  POST {base}/v1/whmcs/{{module}}/{{action}} (signed)")
+    preview = is_loopback(settings.listen.host)
+    if preview:
+        console.print(
+            f"  client area:   {base}{PREVIEW_ROOT}  (preview of the demo clients' pages)"
+        )
+    else:
+        console.print("  client area:   no preview (it is served on loopback addresses only)")
     with open_database(settings) as database:
-        _serve(settings, database)
+        _serve(settings, database, extra_routes=preview_routes() if preview else ())
     return 0
 
 
@@ -125,8 +136,10 @@ def _fresh_mail_folder(database: Path) -> Path:
     return folder
 
 
-def _serve(settings: Settings, database: EngineDatabase) -> None:
-    app = create_app(settings, database=database)
+def _serve(
+    settings: Settings, database: EngineDatabase, *, extra_routes: Sequence[BaseRoute] = ()
+) -> None:
+    app = create_app(settings, database=database, extra_routes=extra_routes)
     uvicorn.run(
         app,
         host=settings.listen.host,

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from bridge.clock import utc_now
 from bridge.db import Database
 from bridge.errors import InvalidRequest
-from bridge.usecases.licenses import require_license
 from bridge.usecases.provisioning import PbxAction, ServiceCall, change_package, run_pbx_action
 from bridge.usecases.service_admin import (
     ServerForm,
@@ -27,7 +26,7 @@ from bridge.web.license_buttons import license_key, server_ip
 from bridge.whmcs.catalog import read_billing_settings
 
 if TYPE_CHECKING:
-    from bridge.web.shim import Action, ShimCall
+    from bridge.web.shim import ShimCall
 
 # Admin buttons: label → the PHP function suffix (``<module>_<suffix>``), which forwards to
 # ``button/<name>``. The shim defines one PHP function per suffix.
@@ -108,20 +107,6 @@ def services_tab(call: ShimCall, database: Database) -> dict[str, str]:
     )  # fmt: skip
     values = (overview.voip_status, overview.last_collection, overview.usage, overview.license)
     return dict(zip(TAB_LABELS, values, strict=True))
-
-
-def licensed(action: Action) -> Action:
-    """Return ``action`` run only when the product's license is valid here (the client area)."""
-
-    def run(call: ShimCall, database: Database) -> Any:
-        require_license(
-            database, license_key(call), settings=call.settings, now=utc_now(),
-            server_ip=server_ip(call),
-        )  # fmt: skip
-        return action(call, database)
-
-    run.__doc__ = action.__doc__
-    return run
 
 
 def _pbx_action(call: ShimCall, database: Database, action: PbxAction) -> str:

@@ -34,7 +34,6 @@ from bridge.web.module_actions import (
     change_account_package,
     collect_cdrs_button,
     create_account,
-    licensed,
     list_buttons,
     services_tab,
     suspend_account,
@@ -115,8 +114,8 @@ ACTIONS: Mapping[str, Action] = {
     "button/verify-license": verify_license_button,
     "button/activate-license": activate_license_button,
     "button/collect-cdrs": collect_cdrs_button,
-    "client-area": licensed(show_client_area),
-    "client-area/export": licensed(export_calls),
+    "client-area": show_client_area,
+    "client-area/export": export_calls,
 }
 
 
@@ -161,6 +160,15 @@ def _parse_call(body: bytes, module: ModuleSpec, action: str) -> ShimCall:
     return ShimCall(
         module=module, action=action, params=params, whmcs=whmcs, query=_parse_query(payload)
     )
+
+
+def read_page_parameters(query: Mapping[str, str]) -> dict[str, str]:
+    """Return the ``vb…`` page parameters of a query string, dropping anything else."""
+    return {
+        name: value
+        for name, value in query.items()
+        if _QUERY_NAME.fullmatch(name) and len(value) <= _QUERY_VALUE_MAX
+    }
 
 
 def _parse_query(payload: Mapping[str, Any]) -> dict[str, str]:

@@ -1,0 +1,155 @@
+"""Rendering of the client-area pages: the jinja2 environment, its filters and the page context.
+
+Autoescaping is on for every template (caller names and destinations come from outside); the
+client-area templates never mark a value safe. Only the demo preview's wrapper does, for the page
+these templates already rendered.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from bridge.rating import Increment
+from bridge.rating.groups import format_minutes
+from bridge.rating.money import format_rate
+from bridge.usecases.call_history import CallHistory
+from bridge.usecases.call_rates import CallRates
+from bridge.web.client_links import ClientAreaLinks
+from bridge.web.usage_chart import lay_out_chart
+from bridge.whmcs.currencies import Currency
+from bridge.whmcs.services import Service
+
+CALL_TYPES = (("outbound", "Outbound"), ("inbound", "Inbound"), ("local", "Local"))
+# (sort key, heading, CSS classes); a key of "" is not sortable.
+COLUMNS = (
+    ("date", "Date", ""),
+    ("direction", "Type", ""),
+    ("number", "Number", ""),
+    ("name", "Caller name", "vb-hide-sm"),
+    ("duration", "Duration", "vb-num"),
+    ("", "Billed", "vb-num vb-hide-sm"),
+    ("", "Disposition", "vb-hide-sm"),
+    ("cost", "Cost", "vb-num"),
+)
+_CALL_COST = Decimal("0.0001")
+
+
+def format_duration(seconds: int) -> str:
+    """Return seconds as ``m:ss`` (``h:mm:ss`` from an hour on)."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_call_cost(cost: Decimal, currency: Currency) -> str:
+    """Return one call's cost to 4 decimals with the currency's prefix and suffix."""
+    amount = cost.quantize(_CALL_COST, rounding=ROUND_HALF_UP)
+    return f"{currency.prefix}{amount:f}{currency.suffix}"
+
+
+def format_rate_price(rate: Decimal, currency: Currency) -> str:
+    """Return a per-minute rate with the currency's prefix and suffix, no trailing zeros."""
+    text = format_rate(rate)
+    if "." not in text or len(text.partition(".")[2]) < 2:
+        text = f"{rate.quantize(Decimal('0.01')):f}"
+    return f"{currency.prefix}{text}{currency.suffix}"
+
+
+def make_environment() -> Environment:
+    """Return the jinja2 environment of the client-area templates (autoescape on)."""
+    environment = Environment(
+        loader=PackageLoader("bridge.web", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["minutes"] = format_minutes
+    environment.filters["duration"] = format_duration
+    environment.filters["call_cost"] = format_call_cost
+    environment.filters["rate"] = format_rate_price
+    environment.filters["increment"] = lambda increment: _increment_text(increment)
+    return environment
+
+
+ENVIRONMENT = make_environment()
+
+
+def page_state(history: CallHistory) -> dict[str, str | None]:
+    """Return the ``vb…`` parameters that reproduce the page shown (defaults left out)."""
+    query = history.query
+    return {
+        "vbperiod": history.period.start.isoformat(),
+        "vbsort": None if query.sort == "date" else query.sort,
+        "vbdir": "asc" if not query.descending else None,
+        "vbq": query.search or None,
+        "vbtype": query.direction.value if query.direction else None,
+        "vbpage": str(query.page) if query.page > 1 else None,
+    }
+
+
+def page_numbers(page: int, pages: int) -> list[int | None]:
+    """Return the page links to show: first, last and two around ``page``; ``None`` is a gap."""
+    shown: list[int | None] = []
+    previous = 0
+    for number in sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)}):
+        if number - previous > 1:
+            shown.append(None)
+        shown.append(number)
+        previous = number
+    return shown
+
+
+def render_client_area(
+    *,
+    service: Service,
+    services: tuple[Service, ...],
+    page: CallHistory | CallRates,
+    links: ClientAreaLinks,
+    currency: Currency,
+    zone: str,
+) -> str:
+    """Return the HTML of a service's client area: its calls, or its Call Rates tab."""
+    context: dict[str, Any] = {
+        "service": service,
+        "services": services,
+        "links": links,
+        "currency": currency,
+        "zone": zone,
+        "tab": "calls",
+        "state": {"vbperiod": None},
+    }
+    if isinstance(page, CallRates):
+        context.update(tab="rates", rates=page)
+    else:
+        context.update(_calls_context(page, links))
+    return ENVIRONMENT.get_template("client_area/page.html").render(context)
+
+
+def _calls_context(history: CallHistory, links: ClientAreaLinks) -> dict[str, Any]:
+    state = page_state(history)
+    query = history.query
+
+    def sort_link(key: str) -> str:
+        descending = not (query.sort == key and query.descending)
+        return links.page(state, vbsort=key, vbdir=None if descending else "asc", vbpage=None)
+
+    return {
+        "history": history,
+        "query": query,
+        "state": state,
+        "chart": lay_out_chart(history.days),
+        "columns": COLUMNS,
+        "call_types": CALL_TYPES,
+        "sort_link": sort_link,
+        "page_numbers": page_numbers(query.page, history.pages),
+        "one_day": timedelta(days=1),
+    }
+
+
+def _increment_text(increment: Increment) -> str:
+    return f"{increment.init}/{increment.inc} s"
