@@ -77,7 +77,7 @@ def read_page_query(query: Mapping[str, str]) -> PageQuery:
         descending=query.get("vbdir", "").strip().lower() != "asc",
         search=_clean_search(query.get("vbq", "")),
         direction=Direction(direction) if direction in set(Direction) else None,
-        page=int(page) if page.isascii() and page.isdigit() and 0 < len(page) < 7 else 1,
+        page=max(int(page), 1) if page.isascii() and page.isdigit() and len(page) < 7 else 1,
         tab=tab if tab in TABS else "calls",
         rate_search=_clean_search(query.get("vbrq", "")),
     )

@@ -3,14 +3,13 @@
 Outbound rates are the package's custom rates (used as is) and its tariff's rows with the package
 markup applied, each with the billing increment rating uses (the package's outbound increment,
 else the row's own as ``inc/inc``); a custom prefix hides every tariff row it starts, since
-rating tries custom prefixes first. The client searches by prefix or number (digits: the rates
-whose prefix starts with them, and those a number starting with them would be charged) or by
-destination name. Special-rate products show their rules instead.
+rating tries custom prefixes first. The client searches by prefix or number
+(:func:`find_rates`) or by destination name. Special-rate products show their rules instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -59,7 +58,7 @@ def show_call_rates(
     plan = stored.plan
     package = plan.package
     needle = search.strip()
-    found = [line for line in iter_rate_lines(plan) if _matches(line, needle)]
+    found = find_rates(iter_rate_lines(plan), needle)
     found.sort(key=lambda line: (line.prefix, line.destination))
     special = plan.special
     rules = tuple(rule for rule in special.rules if rule.enabled) if special.enabled else ()
@@ -107,10 +106,24 @@ def iter_rate_lines(plan: RatePlan) -> Iterator[RateLine]:
         )
 
 
-def _matches(line: RateLine, needle: str) -> bool:
+def find_rates(lines: Iterable[RateLine], needle: str) -> list[RateLine]:
+    """Return the lines a search finds.
+
+    Digits find the prefixes that start with them and the one rate a number starting with them
+    is charged (its longest prefix); other text finds destinations by name, case-blind.
+    """
     if not needle:
-        return True
+        return list(lines)
     digits = needle.translate(_PUNCTUATION)
-    if digits.isascii() and digits.isdigit():
-        return line.prefix.startswith(digits) or digits.startswith(line.prefix)
-    return needle.casefold() in line.destination.casefold()
+    if not (digits.isascii() and digits.isdigit()):
+        return [line for line in lines if needle.casefold() in line.destination.casefold()]
+    found: list[RateLine] = []
+    charged: RateLine | None = None
+    for line in lines:
+        if line.prefix.startswith(digits):
+            found.append(line)
+        if digits.startswith(line.prefix) and (
+            charged is None or len(line.prefix) > len(charged.prefix)
+        ):
+            charged = line
+    return found if charged is None or charged in found else [charged, *found]
