@@ -121,10 +121,19 @@ def seed_plans(conn: Connection, *, special_product: int | None = None) -> None:
 
 
 def make_voip_product(
-    conn: Connection, package: str, *, module: str = "fusionpbx", special: bool = False
+    conn: Connection,
+    package: str,
+    *,
+    module: str = "fusionpbx",
+    special: bool = False,
+    license_key: str = "",
 ) -> int:
     """Create a product on ``module`` rated with ``package``."""
-    settings = {"VoIP Package": package, "Special Number Billing": "on" if special else ""}
+    settings = {
+        "License Key": license_key,
+        "VoIP Package": package,
+        "Special Number Billing": "on" if special else "",
+    }
     return make_product(conn, module=module, name=f"{package} line", settings=settings)
 
 
@@ -162,9 +171,11 @@ def store_calls(
     return [record.uuid for record in records]
 
 
-def make_metered_service(conn: Connection, client_id: int, *, module: str = "fusionpbx") -> int:
+def make_metered_service(
+    conn: Connection, client_id: int, *, module: str = "fusionpbx", license_key: str = ""
+) -> int:
     """Create a Metered service for the client, with :data:`METERED_CALLS` stored."""
-    product = make_voip_product(conn, "Metered", module=module)
+    product = make_voip_product(conn, "Metered", module=module, license_key=license_key)
     service_id = make_service(conn, client_id, product_id=product, module=module, next_due=DUE)
     store_calls(conn, service_id, METERED_CALLS)
     return service_id
