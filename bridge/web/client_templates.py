@@ -27,7 +27,7 @@ CALL_TYPES = (("outbound", "Outbound"), ("inbound", "Inbound"), ("local", "Local
 # (sort key, heading, CSS classes); a key of "" is not sortable.
 COLUMNS = (
     ("date", "Date", ""),
-    ("direction", "Type", ""),
+    ("direction", "Type", "vb-hide-sm"),
     ("number", "Number", ""),
     ("name", "Caller name", "vb-hide-sm"),
     ("duration", "Duration", "vb-num"),
