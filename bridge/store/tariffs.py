@@ -117,8 +117,13 @@ def get_tariff_info(conn: Connection, name: str) -> TariffInfo:
 def iter_rates(conn: Connection, name: str) -> Iterator[RateRow]:
     """Yield tariff ``name``'s rates in import order, streamed from the database."""
     info = get_tariff_info(conn, name)
-    result = conn.execution_options(stream_results=True, yield_per=BATCH_SIZE).execute(
-        select(tariff_rates).where(tariff_rates.c.tariff_id == info.id).order_by(tariff_rates.c.id)
+    # Options on the statement, not the connection: Connection.execution_options() changes the
+    # connection itself, and every later query of the transaction would inherit the batching.
+    result = conn.execute(
+        select(tariff_rates)
+        .where(tariff_rates.c.tariff_id == info.id)
+        .order_by(tariff_rates.c.id)
+        .execution_options(stream_results=True, yield_per=BATCH_SIZE)
     )
     for row in result.mappings():
         yield RateRow(
