@@ -125,7 +125,7 @@ def iter_service_cdrs(
     rather than all at once, so a long export holds a batch in memory, not the month.
     """
     query = (
-        select(cdrs)
+        select(*_CALL_COLUMNS)
         .where(
             cdrs.c.service_id == service_id,
             cdrs.c.leg == "a",
@@ -138,6 +138,22 @@ def iter_service_cdrs(
         query = query.execution_options(yield_per=_STREAM_BATCH)
     for row in conn.execute(query).mappings():
         yield record_from_row(row)
+
+
+# What record_from_row reads: a period's query fetches no more (fewer columns to decode per row).
+_CALL_COLUMNS = (
+    cdrs.c.uuid,
+    cdrs.c.direction,
+    cdrs.c.caller_number,
+    cdrs.c.caller_destination,
+    cdrs.c.destination_number,
+    cdrs.c.start_utc,
+    cdrs.c.billsec,
+    cdrs.c.domain,
+    cdrs.c.leg,
+    cdrs.c.hangup_cause,
+    cdrs.c.caller_name,
+)
 
 
 def record_from_row(row: RowMapping) -> CollectedCdr:

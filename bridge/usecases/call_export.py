@@ -72,11 +72,9 @@ def stream_call_csv(
         for record, call in iter_service_calls(
             conn, service, period, plans=plans, zone=zone, stream=True
         ):
-            if not call.status.shown:
+            if not call.status.shown or not matches(record, query):
                 continue
             row = call_row(record, call, zone)
-            if not matches(row, query):
-                continue
             writer.writerow(
                 (
                     f"{row.started:%Y-%m-%d}",

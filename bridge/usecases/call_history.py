@@ -186,36 +186,36 @@ def show_call_history(
     period = choose_period(periods, query.period_start)
     plans = plans or RatePlans()
     pairs = list(iter_service_calls(conn, service, period, plans=plans, zone=zone))
-    realtime = plans.plan_for(conn, service.product).realtime_billing
+    plan = plans.plan_for(conn, service.product)
     rated = [call for _, call in pairs]
-    shown = [call_row(record, call, zone) for record, call in pairs if call.status.shown]
-    matching = [row for row in shown if matches(row, query)]
+    shown = [pair for pair in pairs if pair[1].status.shown]
+    # Filtering and sorting work on the stored calls; only the page's rows become CallRows.
+    matching = [pair for pair in shown if matches(pair[0], query)]
     matching.sort(key=_SORT_KEYS[query.sort], reverse=query.descending)
     pages = max(1, -(-len(matching) // PER_PAGE))
     page = min(query.page, pages)
     first = (page - 1) * PER_PAGE
-    plan = plans.plan_for(conn, service.product).plan
     summary = UsageSummary(
         calls=len(shown),
-        duration=sum(row.duration for row in shown),
-        billed_seconds=sum(row.billed_seconds for row in shown),
-        free_allowance=plan.package.free_minutes * 60,
+        duration=sum(record.call.billsec for record, _ in shown),
+        billed_seconds=sum(call.billed_seconds for _, call in shown),
+        free_allowance=plan.plan.package.free_minutes * 60,
         free_used=sum(call.free_seconds for call in rated),
         amount=invoice_amount(rated, period),
         currency=currency,
-        realtime=realtime,
-        balance=balance if realtime else None,
+        realtime=plan.realtime_billing,
+        balance=balance if plan.realtime_billing else None,
     )
     return CallHistory(
         service=service,
         period=period,
         periods=periods,
         query=dataclasses.replace(query, period_start=period.start, page=page),
-        rows=tuple(matching[first : first + PER_PAGE]),
+        rows=tuple(call_row(*pair, zone) for pair in matching[first : first + PER_PAGE]),
         matching=len(matching),
         pages=pages,
         summary=summary,
-        days=daily_usage(shown, period),
+        days=daily_usage(shown, period, zone),
     )
 
 
@@ -228,12 +228,11 @@ def invoice_amount(calls: Iterable[RatedCall], period: BillingPeriod) -> Decimal
 def call_row(record: CollectedCdr, call: RatedCall, zone: ZoneInfo) -> CallRow:
     """Return a rated call as the row the client sees."""
     cdr = record.call
-    inbound = cdr.direction is Direction.INBOUND
     return CallRow(
         uuid=cdr.uuid,
         started=cdr.start.astimezone(zone),
         direction=cdr.direction,
-        number=cdr.caller_number if inbound else cdr.destination_number,
+        number=other_party(record),
         caller_name=record.caller_name,
         duration=cdr.billsec,
         billed_seconds=call.billed_seconds,
@@ -245,26 +244,36 @@ def call_row(record: CollectedCdr, call: RatedCall, zone: ZoneInfo) -> CallRow:
     )
 
 
-def matches(row: CallRow, query: PageQuery) -> bool:
-    """Tell whether ``row`` passes the query's call-type filter and search."""
-    if query.direction is not None and row.direction is not query.direction:
+def other_party(record: CollectedCdr) -> str:
+    """Return the number at the other end: who called for inbound calls, else who was called."""
+    cdr = record.call
+    return cdr.caller_number if cdr.direction is Direction.INBOUND else cdr.destination_number
+
+
+def matches(record: CollectedCdr, query: PageQuery) -> bool:
+    """Tell whether a call passes the query's call-type filter and search."""
+    if query.direction is not None and record.call.direction is not query.direction:
         return False
     if not query.search:
         return True
     needle = query.search.casefold()
+    number = other_party(record)
     digits = needle.translate(_PUNCTUATION)
     if digits.isascii() and digits.isdigit():
         # A number matches however either side wrote it: "+1 416-555" finds "14165550100".
-        return digits in row.number.translate(_PUNCTUATION)
-    return needle in row.caller_name.casefold() or needle in row.number.casefold()
+        return digits in number.translate(_PUNCTUATION)
+    return needle in record.caller_name.casefold() or needle in number.casefold()
 
 
-def daily_usage(rows: Iterable[CallRow], period: BillingPeriod) -> tuple[DayUsage, ...]:
+def daily_usage(
+    calls: Iterable[tuple[CollectedCdr, RatedCall]], period: BillingPeriod, zone: ZoneInfo
+) -> tuple[DayUsage, ...]:
     """Return every day of the period with its calls, billed seconds and cost."""
     totals: dict[date, tuple[int, int, Decimal]] = {}
-    for row in rows:
-        calls, seconds, cost = totals.get(row.started.date(), (0, 0, ZERO))
-        totals[row.started.date()] = (calls + 1, seconds + row.billed_seconds, cost + row.cost)
+    for record, call in calls:
+        day = record.call.start.astimezone(zone).date()
+        count, seconds, cost = totals.get(day, (0, 0, ZERO))
+        totals[day] = (count + 1, seconds + call.billed_seconds, cost + call.cost)
     days = (period.end - period.start).days
     return tuple(
         DayUsage(day, *totals.get(day, (0, 0, ZERO)))
@@ -276,11 +285,12 @@ def _clean_search(text: str) -> str:
     return " ".join(text.split())[:SEARCH_MAX]
 
 
-_SORT_KEYS: dict[str, Callable[[CallRow], tuple[object, ...]]] = {
-    "date": lambda row: (row.started, row.uuid),
-    "direction": lambda row: (row.direction.value, row.started),
-    "number": lambda row: (row.number, row.started),
-    "name": lambda row: (row.caller_name.casefold(), row.started),
-    "duration": lambda row: (row.duration, row.started),
-    "cost": lambda row: (row.cost, row.started),
+_Pair = tuple[CollectedCdr, RatedCall]
+_SORT_KEYS: dict[str, Callable[[_Pair], tuple[object, ...]]] = {
+    "date": lambda pair: (pair[0].call.start, pair[0].uuid),
+    "direction": lambda pair: (pair[0].call.direction.value, pair[0].call.start),
+    "number": lambda pair: (other_party(pair[0]), pair[0].call.start),
+    "name": lambda pair: (pair[0].caller_name.casefold(), pair[0].call.start),
+    "duration": lambda pair: (pair[0].call.billsec, pair[0].call.start),
+    "cost": lambda pair: (pair[1].cost, pair[0].call.start),
 }
