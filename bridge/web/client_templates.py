@@ -97,7 +97,9 @@ def page_numbers(page: int, pages: int) -> list[int | None]:
     shown: list[int | None] = []
     previous = 0
     for number in sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)}):
-        if number - previous > 1:
+        if number - previous == 2:
+            shown.append(previous + 1)  # a gap of one page shows that page instead
+        elif number - previous > 2:
             shown.append(None)
         shown.append(number)
         previous = number

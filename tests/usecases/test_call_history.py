@@ -207,10 +207,16 @@ class TestPeriods:
 
         assert history.period.start == PERIOD_START
 
-    def test_a_service_without_a_cycle_is_shown_by_calendar_month(self, conn: Connection) -> None:
-        """No due date: the periods are calendar months, this one first."""
+    @pytest.mark.parametrize("cycle", ["Monthly", "One Time"])
+    def test_a_service_without_a_cycle_is_shown_by_calendar_month(
+        self, conn: Connection, cycle: str
+    ) -> None:
+        """No due date, or a cycle without periods: calendar months, this one first."""
         client = make_cad_client(conn)
         service = get_service(conn, make_service(conn, client, next_due=None))
+        service = replace(
+            service, billing_cycle=cycle, next_due_date=None if cycle == "Monthly" else DUE
+        )
 
         periods = list_service_periods(service, TODAY)
 

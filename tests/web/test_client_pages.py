@@ -21,13 +21,16 @@ from bridge.db import BoundDatabase
 from bridge.settings import Settings
 from bridge.web.demo_preview import is_loopback, preview_routes
 from bridge.whmcs.seeding import insert_setting
+from tests.factories.whmcs import make_product, make_service
 from tests.licensing.harness import LicenseServer, running_license_server
 from tests.usecases.client_area_data import (
+    DUE,
     FORMULA_NAME,
     HOSTILE_NAME,
     NOW,
     make_cad_client,
     make_metered_service,
+    make_voip_product,
     seed_plans,
 )
 from tests.web.signing_helpers import signing_headers
@@ -134,6 +137,32 @@ class TestClientAreaPage:
         assert response.status_code == 200
         assert "8 calls" in response.json()["result"]["html"]
 
+    def test_several_services_get_a_selector(
+        self, http: TestClient, owner: int, conn: Connection, license_key: str
+    ) -> None:
+        """A client with two VoIP services can switch to the other one's page in WHMCS."""
+        service = make_metered_service(conn, owner, license_key=license_key)
+        other = make_metered_service(conn, owner, license_key=license_key)
+
+        html = _page(http, service, owner).json()["result"]["html"]
+
+        assert f'href="clientarea.php?action=productdetails&amp;id={other}"' in html
+
+    def test_special_rate_products_show_their_rules_on_the_rates_tab(
+        self, http: TestClient, owner: int, conn: Connection, license_key: str
+    ) -> None:
+        """The rates tab of a Special Number Billing product lists its rules and prices."""
+        product = make_voip_product(conn, "UK Special", special=True, license_key=license_key)
+        seed_plans(conn, special_product=product)
+        service = make_service(conn, owner, product_id=product, next_due=DUE)
+
+        html = _page(http, service, owner, {"vbtab": "rates"}).json()["result"]["html"]
+
+        assert "Freephone" in html
+        assert "0800*" in html
+        assert "$0.00 CAD" in html
+        assert "$0.05 CAD" in html
+
     def test_rates_tab(
         self, http: TestClient, owner: int, conn: Connection, license_key: str
     ) -> None:
@@ -233,9 +262,14 @@ class TestDemoPreview:
         assert export.headers["content-type"] == "text/csv; charset=utf-8"
         assert len(export.text.splitlines()) == 2
 
-    def test_an_unknown_service_is_refused(self, preview: TestClient) -> None:
-        """A service id the demo does not have is a 403, not a crash."""
+    def test_an_unknown_or_foreign_service_is_refused(
+        self, preview: TestClient, conn: Connection, owner: int
+    ) -> None:
+        """A service id the demo does not have, or not a VoIP one, is a 403, not a crash."""
+        hosting = make_service(conn, owner, product_id=make_product(conn, module="cpanel"))
+
         assert preview.get("/demo/client-area/999999").status_code == 403
+        assert preview.get(f"/demo/client-area/{hosting}").status_code == 403
 
     def test_the_bridge_serves_no_preview_by_itself(self, http: TestClient) -> None:
         """Without bridge demo's routes there is no preview."""
