@@ -13,9 +13,10 @@ unexpected falls back to its default (:func:`read_page_query`).
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -269,16 +270,20 @@ def daily_usage(
     calls: Iterable[tuple[CollectedCdr, RatedCall]], period: BillingPeriod, zone: ZoneInfo
 ) -> tuple[DayUsage, ...]:
     """Return every day of the period with its calls, billed seconds and cost."""
-    totals: dict[date, tuple[int, int, Decimal]] = {}
+    days = [period.start + timedelta(days=n) for n in range((period.end - period.start).days)]
+    # Each day's end as an instant in WHMCS's zone; calls are located by bisection rather than
+    # converting every start time to local time.
+    ends = [datetime.combine(day + timedelta(days=1), time(), tzinfo=zone) for day in days]
+    counts = [0] * len(days)
+    seconds = [0] * len(days)
+    costs = [ZERO] * len(days)
     for record, call in calls:
-        day = record.call.start.astimezone(zone).date()
-        count, seconds, cost = totals.get(day, (0, 0, ZERO))
-        totals[day] = (count + 1, seconds + call.billed_seconds, cost + call.cost)
-    days = (period.end - period.start).days
-    return tuple(
-        DayUsage(day, *totals.get(day, (0, 0, ZERO)))
-        for day in (period.start + timedelta(days=n) for n in range(days))
-    )
+        index = bisect_right(ends, record.call.start)
+        if index < len(days):
+            counts[index] += 1
+            seconds[index] += call.billed_seconds
+            costs[index] += call.cost
+    return tuple(map(DayUsage, days, counts, seconds, costs))
 
 
 def _clean_search(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,11 +18,12 @@ from bridge.usecases.call_history import (
     CallHistory,
     CallRow,
     PageQuery,
+    daily_usage,
     list_service_periods,
     read_page_query,
     show_call_history,
 )
-from bridge.usecases.usage import RatePlans, rate_service_usage
+from bridge.usecases.usage import RatePlans, iter_service_calls, rate_service_usage
 from bridge.whmcs.clients import get_client
 from bridge.whmcs.cycles import BillingPeriod
 from bridge.whmcs.services import get_service
@@ -222,6 +223,28 @@ class TestPeriods:
 
         assert periods[0] == BillingPeriod(date(2026, 11, 1), date(2026, 12, 1))
         assert periods[2] == BillingPeriod(date(2026, 9, 1), date(2026, 10, 1))
+
+
+class TestDailyUsage:
+    def test_days_are_whmcs_calendar_days(self, conn: Connection, metered: int) -> None:
+        """In Toronto a call at 00:00 UTC on 2 November counts for 1 November; one past the
+        period's end counts nowhere."""
+        service = get_service(conn, metered)
+        period = BillingPeriod(PERIOD_START, DUE)
+        pairs = list(
+            iter_service_calls(conn, service, period, plans=RatePlans(), zone=ZoneInfo("UTC"))
+        )
+        (late,) = [p for p in pairs if p[0].caller_name == "Bob"]  # 2 Nov 01:00 UTC
+        outside = replace(
+            late[0], call=replace(late[0].call, start=datetime(2026, 12, 1, 5, 1, tzinfo=UTC))
+        )
+
+        days = daily_usage([late, (outside, late[1])], period, ZoneInfo("America/Toronto"))
+
+        assert len(days) == 30
+        assert (days[0].day, days[0].calls, days[0].billed_seconds) == (PERIOD_START, 1, 300)
+        assert days[0].cost == late[1].cost
+        assert sum(day.calls for day in days) == 1
 
 
 class TestPageQuery:
