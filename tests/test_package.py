@@ -96,3 +96,19 @@ def test_demo_and_help_run_from_the_wheel(installed: Path, tmp_path: Path) -> No
     assert (tmp_path / "demo.db").is_file()
     assert "demo" in usage
     assert "tariff" in usage
+
+
+def test_client_area_templates_ship_in_the_wheel(installed: Path, tmp_path: Path) -> None:
+    """The installed bridge finds every client-area template it renders."""
+    names = _run(
+        installed / "bin" / "python",
+        "-c",
+        "from bridge.web.client_templates import ENVIRONMENT as E\n"
+        "for name in ('page', 'calls', 'chart', 'rates', 'preview', 'preview_index'):\n"
+        "    print(E.get_template(f'client_area/{name}.html').filename)",
+        cwd=tmp_path,
+        env=_env(),
+    ).split()
+
+    assert len(names) == 6
+    assert all(Path(name).is_relative_to(installed) for name in names)
