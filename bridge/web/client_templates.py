@@ -1,4 +1,9 @@
-"""Rendering of the client-area pages: the jinja2 environment, its filters and the page context.
+"""Rendering of the client-area pages: the jinja2 environment, its filters, the page context and
+the daily-usage chart's layout.
+
+The chart has one bar per day of the period, its height the day's billed minutes against the
+busiest day, each with a ``<title>`` (date, calls, minutes) for hover and screen readers; the
+layout is plain arithmetic on a fixed ``viewBox``, so the SVG scales to any width.
 
 Autoescaping is on for every template (caller names and destinations come from outside); the
 client-area templates never mark a value safe. Only the demo preview's wrapper does, for the page
@@ -7,6 +12,8 @@ these templates already rendered.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -16,10 +23,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from bridge.rating import Increment
 from bridge.rating.groups import format_minutes
 from bridge.rating.money import format_rate
-from bridge.usecases.call_history import CallHistory
+from bridge.usecases.call_history import CallHistory, DayUsage
 from bridge.usecases.call_rates import CallRates
 from bridge.web.client_links import ClientAreaLinks
-from bridge.web.usage_chart import lay_out_chart
 from bridge.whmcs.currencies import Currency
 from bridge.whmcs.services import Service
 
@@ -59,6 +65,77 @@ def format_rate_price(rate: Decimal, currency: Currency) -> str:
     return f"{currency.prefix}{text}{currency.suffix}"
 
 
+WIDTH = 600
+HEIGHT = 160
+_TOP = 20
+_BOTTOM = 20
+_GAP = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One day's bar, in viewBox units, with its tooltip."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageChart:
+    """Bars and the few labels the SVG shows."""
+
+    width: int
+    height: int
+    baseline: float
+    bars: tuple[Bar, ...]
+    peak_label: str
+    first_label: str
+    last_label: str
+
+    @property
+    def empty(self) -> bool:
+        """Tell whether no day has any billed minutes (the template says so instead)."""
+        return all(bar.height == 0 for bar in self.bars)
+
+
+def lay_out_chart(days: Sequence[DayUsage]) -> UsageChart:
+    """Return the chart of ``days`` (one bar each, scaled to the busiest day)."""
+    baseline = HEIGHT - _BOTTOM
+    peak = max((day.billed_seconds for day in days), default=0)
+    step = WIDTH / max(len(days), 1)
+    bars = tuple(
+        Bar(
+            x=round(n * step + step * _GAP / 2, 2),
+            y=round(baseline - _bar_height(day.billed_seconds, peak), 2),
+            width=round(step * (1 - _GAP), 2),
+            height=round(_bar_height(day.billed_seconds, peak), 2),
+            title=(
+                f"{day.day:%Y-%m-%d}: {day.calls} call{'' if day.calls == 1 else 's'}, "
+                f"{format_minutes(day.billed_seconds)} min"
+            ),
+        )
+        for n, day in enumerate(days)
+    )
+    return UsageChart(
+        width=WIDTH,
+        height=HEIGHT,
+        baseline=baseline,
+        bars=bars,
+        peak_label=f"{format_minutes(peak)} min",
+        first_label=f"{days[0].day:%d %b}" if days else "",
+        last_label=f"{days[-1].day:%d %b}" if days else "",
+    )
+
+
+def _bar_height(seconds: int, peak: int) -> float:
+    if peak == 0:
+        return 0.0
+    return float(Decimal(seconds) / Decimal(peak) * (HEIGHT - _BOTTOM - _TOP))
+
+
 def make_environment() -> Environment:
     """Return the jinja2 environment of the client-area templates (autoescape on)."""
     environment = Environment(
@@ -72,7 +149,7 @@ def make_environment() -> Environment:
     environment.filters["duration"] = format_duration
     environment.filters["call_cost"] = format_call_cost
     environment.filters["rate"] = format_rate_price
-    environment.filters["increment"] = lambda increment: _increment_text(increment)
+    environment.filters["increment"] = _increment_text
     return environment
 
 

@@ -10,12 +10,13 @@ import pytest
 from bridge.usecases.call_history import DayUsage
 from bridge.web.client_links import preview_links, whmcs_links
 from bridge.web.client_templates import (
+    HEIGHT,
     format_call_cost,
     format_duration,
     format_rate_price,
+    lay_out_chart,
     page_numbers,
 )
-from bridge.web.usage_chart import HEIGHT, lay_out_chart
 from bridge.whmcs.currencies import Currency
 
 CAD = Currency(2, "CAD", "$", " CAD", 1, Decimal("1"))
