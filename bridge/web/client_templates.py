@@ -136,6 +136,10 @@ def _bar_height(seconds: int, peak: int) -> float:
     return float(Decimal(seconds) / Decimal(peak) * (HEIGHT - _BOTTOM - _TOP))
 
 
+def _increment_text(increment: Increment) -> str:
+    return f"{increment.init}/{increment.inc} s"
+
+
 def make_environment() -> Environment:
     """Return the jinja2 environment of the client-area templates (autoescape on)."""
     environment = Environment(
@@ -228,7 +232,3 @@ def _calls_context(history: CallHistory, links: ClientAreaLinks) -> dict[str, An
         "page_numbers": page_numbers(query.page, history.pages),
         "one_day": timedelta(days=1),
     }
-
-
-def _increment_text(increment: Increment) -> str:
-    return f"{increment.init}/{increment.inc} s"
