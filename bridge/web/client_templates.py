@@ -42,6 +42,8 @@ COLUMNS = (
     ("cost", "Cost", "vb-num"),
 )
 _CALL_COST = Decimal("0.0001")
+# Columns whose first click shows the largest (latest) first; text columns start at A.
+_NEWEST_FIRST = frozenset({"date", "duration", "cost"})
 
 
 def format_duration(seconds: int) -> str:
@@ -218,7 +220,7 @@ def _calls_context(history: CallHistory, links: ClientAreaLinks) -> dict[str, An
     query = history.query
 
     def sort_link(key: str) -> str:
-        descending = not (query.sort == key and query.descending)
+        descending = not query.descending if query.sort == key else key in _NEWEST_FIRST
         return links.page(state, vbsort=key, vbdir=None if descending else "asc", vbpage=None)
 
     return {

@@ -125,6 +125,24 @@ class TestClientAreaPage:
         assert set(re.findall(r'<form [^>]*action="([^"]*)"', html)) == {"clientarea.php"}
         assert f'<input type="hidden" name="id" value="{service}">' in html
 
+    def test_sort_links_toggle_and_start_sensibly(
+        self, http: TestClient, owner: int, conn: Connection, license_key: str
+    ) -> None:
+        """The sorted column links to the other direction; names start at A, costs at the top."""
+        service = make_metered_service(conn, owner, license_key=license_key)
+
+        html = _page(http, service, owner, {"vbsort": "cost"}).json()["result"]["html"]
+
+        def link(key: str) -> str:
+            found = re.search(rf'<a href="([^"]*)" data-vb-sort="{key}">', html)
+            assert found is not None
+            return found.group(1)
+
+        assert 'aria-sort="descending"' in html
+        assert link("cost").endswith("vbsort=cost&amp;vbdir=asc")
+        assert link("name").endswith("vbsort=name&amp;vbdir=asc")
+        assert link("date").endswith("vbsort=date")
+
     def test_bad_page_parameters_fall_back(
         self, http: TestClient, owner: int, conn: Connection, license_key: str
     ) -> None:
