@@ -68,9 +68,9 @@ def format_rate_price(rate: Decimal, currency: Currency) -> str:
 
 
 WIDTH = 600
-HEIGHT = 160
-_TOP = 20
-_BOTTOM = 20
+HEIGHT = 200
+_TOP = 28
+_BOTTOM = 28
 _GAP = 0.2
 
 
