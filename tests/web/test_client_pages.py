@@ -107,6 +107,20 @@ class TestClientAreaPage:
         assert "=HYPERLINK(&#34;http://evil.example&#34;,&#34;click&#34;)" in html
         assert "<svg" in html
 
+    @pytest.mark.parametrize("module", ["fusionpbx", "vodia", "lesnet"])
+    def test_every_module_shows_its_services_calls(
+        self, http: TestClient, owner: int, conn: Connection, license_key: str, module: str
+    ) -> None:
+        """Each VoIP module's shim gets the same page for its own services."""
+        service = make_metered_service(conn, owner, module=module, license_key=license_key)
+
+        with freeze_time(NOW):
+            response = _post(http, "client-area", {"serviceid": service}, {}, client_id=owner,
+                             module=module)  # fmt: skip
+
+        assert response.status_code == 200
+        assert "8 calls" in response.json()["result"]["html"]
+
     def test_every_link_and_form_goes_through_whmcs(
         self, http: TestClient, owner: int, conn: Connection, license_key: str
     ) -> None:
