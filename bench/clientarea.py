@@ -8,7 +8,8 @@ one with ``--calls`` calls in its current month, one with ``--csv-calls``. Then,
 in ``--repeat`` interleaved rounds (median and best printed), it times:
 
 - the query: the month's calls fetched from the CDR store (``iter_service_cdrs``), and the same
-  calls rated as the invoice rates them (``rate_service_usage``);
+  calls rated as the invoice rates them (``rate_service_usage``, the tariff kept loaded between
+  runs as the pages keep it; ``--tariff-rows`` pads the tariff to a real deck's size);
 - the first page and a page sorted by cost, as ``client-area`` builds them (access check, calls,
   summary, chart, HTML; the license check, a call to the license server, is left out);
 - the CSV export of the month, streamed as ``client-area/export`` streams it;
@@ -49,7 +50,7 @@ from bridge.usecases.call_history import PageQuery, list_service_periods
 from bridge.usecases.client_access import open_client_service
 from bridge.usecases.usage import RatePlans, rate_service_usage
 from bridge.web.client_links import whmcs_links
-from bridge.web.client_pages import PageRequest, render_page
+from bridge.web.client_pages import TARIFFS, PageRequest, render_page
 from bridge.whmcs import seeding
 from bridge.whmcs.cycles import add_months
 from bridge.whmcs.schema import create_whmcs_schema
@@ -81,13 +82,16 @@ exclude = "911"
 NUMBERS = ("4165550100", "8765550123", "011447700900123", "6135550188", "011441614960000")
 
 
-def prepare(engine: Engine, counts: tuple[int, ...]) -> tuple[int, list[int]]:
-    """Load the fixture, the plan and one client with a service per entry of ``counts``."""
+def prepare(engine: Engine, counts: tuple[int, ...], tariff_rows: int = 0) -> tuple[int, list[int]]:
+    """Load the fixture, the plan (its tariff padded to ``tariff_rows`` more rows) and one client
+    with a service per entry of ``counts``."""
     with engine.begin() as conn:
         create_whmcs_schema(conn)
     upgrade_database(engine)
     with engine.begin() as conn:
-        import_tariff(conn, "CA", RATE_CARD.splitlines(keepends=True), source="bench", now=NOW)
+        card = RATE_CARD.splitlines(keepends=True)
+        card += [f"Zone {n},{9000000 + n},0.0100,60\n" for n in range(tariff_rows)]
+        import_tariff(conn, "CA", card, source="bench", now=NOW)
         save_package(conn, parse_package_toml(PACKAGE).package, tariff="CA", now=NOW)
         currency = seeding.insert_currency(conn, code="CAD", prefix="$", suffix=" CAD")
         client = seeding.insert_client(conn, currency_id=currency, firstname="Bench")
@@ -149,6 +153,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--csv-calls", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--tariff-rows", type=int, default=0, help="pad the tariff with N rows")
     parser.add_argument("--url", default="mysql+pymysql://root@127.0.0.1:3306/bench_clientarea_tmp")
     args = parser.parse_args()
     url = make_url(args.url)
@@ -158,7 +163,7 @@ def main() -> None:
         conn.execute(text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4"))
     engine = create_engine(url)
     try:
-        run(engine, args.calls, args.csv_calls, args.repeat)
+        run(engine, args.calls, args.csv_calls, args.repeat, args.tariff_rows)
     finally:
         engine.dispose()
         with server.begin() as conn:
@@ -166,10 +171,10 @@ def main() -> None:
         server.dispose()
 
 
-def run(engine: Engine, calls: int, csv_calls: int, repeat: int) -> None:
+def run(engine: Engine, calls: int, csv_calls: int, repeat: int, tariff_rows: int) -> None:
     """Time everything on a prepared database and print one line per figure."""
     loaded = time.perf_counter()
-    client, (month, big) = prepare(engine, (calls, csv_calls))
+    client, (month, big) = prepare(engine, (calls, csv_calls), tariff_rows)
     print(f"prepared {calls:,} + {csv_calls:,} calls in {time.perf_counter() - loaded:.1f} s")
     database = EngineDatabase(engine)
     settings = Settings(database_url=engine.url, timezone=ZONE)
@@ -184,8 +189,10 @@ def run(engine: Engine, calls: int, csv_calls: int, repeat: int) -> None:
             return list(iter_service_cdrs(conn, month, *bounds))
 
     def usage() -> object:
+        # With the tariff kept loaded, as the pages keep it: this is fetch + rate.
         with database.transaction() as conn:
-            return rate_service_usage(conn, service, period, plans=RatePlans(), zone=ZONE)
+            plans = RatePlans(shared=TARIFFS)
+            return rate_service_usage(conn, service, period, plans=plans, zone=ZONE)
 
     def page(query_: PageQuery) -> Callable[[], str]:
         def build() -> str:
@@ -200,8 +207,9 @@ def run(engine: Engine, calls: int, csv_calls: int, repeat: int) -> None:
     def export(target: int) -> int:
         chosen = service if target == month else big_service
         chunks = stream_call_csv(
-            database, chosen, period, PageQuery(), zone=ZONE, currency_code="CAD"
-        )
+            database, chosen, period, PageQuery(), zone=ZONE, currency_code="CAD",
+            plans=RatePlans(shared=TARIFFS),
+        )  # fmt: skip
         return sum(len(chunk) for chunk in chunks)
 
     actions: dict[str, Callable[[], object]] = {

@@ -139,6 +139,16 @@ def iter_rates(conn: Connection, name: str) -> Iterator[RateRow]:
         )
 
 
+def get_tariff_version(conn: Connection, name: str) -> tuple[int, int, int | None]:
+    """Return what changes whenever tariff ``name``'s rates change: its id, rate count and the
+    highest rate row id (an import deletes every row and inserts new ones, with new ids)."""
+    info = get_tariff_info(conn, name)
+    newest = conn.execute(
+        select(func.max(tariff_rates.c.id)).where(tariff_rates.c.tariff_id == info.id)
+    ).scalar_one()
+    return (info.id, info.rate_count, None if newest is None else int(newest))
+
+
 def load_tariff(conn: Connection, name: str) -> Tariff:
     """Return tariff ``name`` with its prefix index built, ready to rate with."""
     return Tariff.from_rows(name, iter_rates(conn, name))

@@ -60,13 +60,14 @@ def stream_call_csv(
     *,
     zone: ZoneInfo,
     currency_code: str,
+    plans: RatePlans | None = None,
 ) -> Iterator[bytes]:
     """Yield the period's CSV in chunks of UTF-8 bytes, reading the store as it goes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow(HEADER)
-    plans = RatePlans()
+    plans = plans or RatePlans()
     with database.transaction() as conn:
         written = 0
         for record, call in iter_service_calls(

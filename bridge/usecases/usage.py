@@ -15,6 +15,7 @@ client area — asks here, so the invoice, the credit taken and the client's cal
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -37,7 +38,7 @@ from bridge.rating import (
 from bridge.rating.models import Cdr
 from bridge.store.cdrs import iter_service_cdrs
 from bridge.store.packages import StoredPackage, load_package, load_special_rules
-from bridge.store.tariffs import load_tariff
+from bridge.store.tariffs import get_tariff_version, load_tariff
 from bridge.whmcs.clients import get_client
 from bridge.whmcs.currencies import Currency
 from bridge.whmcs.cycles import BillingPeriod
@@ -53,10 +54,41 @@ class ServicePlan:
     realtime_billing: bool
 
 
+class SharedTariffs:
+    """Loaded tariffs kept between requests, each checked against the database before use.
+
+    A 50,000-row deck takes about a second to load, too long for every client-area page; its
+    version (:func:`get_tariff_version`, one small query) tells whether the copy kept is still
+    the stored one. Shared by the threads serving requests; two threads may both load a changed
+    tariff, and the last one stored wins, which is harmless.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[tuple[int, int, int | None], Tariff]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection, name: str) -> Tariff:
+        """Return tariff ``name`` as stored now, loading it only when it changed."""
+        version = get_tariff_version(conn, name)
+        with self._lock:
+            kept = self._kept.get(name)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        tariff = load_tariff(conn, name)
+        with self._lock:
+            self._kept[name] = (version, tariff)
+        return tariff
+
+
 @dataclass
 class RatePlans:
-    """Rate plans for one run: each package, tariff and product's rules is loaded once."""
+    """Rate plans for one run: each package, tariff and product's rules is loaded once.
 
+    With ``shared`` tariffs come from a :class:`SharedTariffs` kept between runs (the client
+    area's pages); packages and special rules, a few rows each, are always read afresh.
+    """
+
+    shared: SharedTariffs | None = None
     _packages: dict[str, StoredPackage] = field(default_factory=dict)
     _tariffs: dict[str, Tariff] = field(default_factory=dict)
     _plans: dict[tuple[str, int | None], ServicePlan] = field(default_factory=dict)
@@ -94,7 +126,8 @@ class RatePlans:
             return None
         tariff = self._tariffs.get(name)
         if tariff is None:
-            tariff = self._tariffs[name] = load_tariff(conn, name)
+            load = load_tariff if self.shared is None else self.shared.get
+            tariff = self._tariffs[name] = load(conn, name)
         return tariff
 
 

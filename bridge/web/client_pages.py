@@ -30,7 +30,7 @@ from bridge.usecases.call_history import (
 from bridge.usecases.call_rates import CallRates, show_call_rates
 from bridge.usecases.client_access import ClientService, open_client_service
 from bridge.usecases.licenses import require_license
-from bridge.usecases.usage import RatePlans
+from bridge.usecases.usage import RatePlans, SharedTariffs
 from bridge.web.client_links import ClientAreaLinks, whmcs_links
 from bridge.web.client_templates import render_client_area
 from bridge.web.license_buttons import server_ip
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from bridge.web.shim import ShimCall
 
 LinkMaker = Callable[[int], ClientAreaLinks]
+# Tariffs stay loaded between pages (checked against the database on every use).
+TARIFFS = SharedTariffs()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +86,7 @@ def render_page(request: PageRequest, database: Database, make_links: LinkMaker)
     """Return the HTML of the page the request asks for."""
     access, query, zone = request.access, request.query, request.settings.timezone
     service = access.service
-    plans = RatePlans()
+    plans = RatePlans(shared=TARIFFS)
     page: CallHistory | CallRates
     with database.transaction() as conn:
         if query.tab == "rates":
@@ -111,7 +113,7 @@ def stream_export(request: PageRequest, database: Database) -> StreamingResponse
     period = choose_period(periods, request.query.period_start)
     chunks = stream_call_csv(
         database, service, period, request.query, zone=zone,
-        currency_code=request.access.client.currency.code,
+        currency_code=request.access.client.currency.code, plans=RatePlans(shared=TARIFFS),
     )  # fmt: skip
     disposition = f'attachment; filename="{export_filename(service, period)}"'
     return StreamingResponse(

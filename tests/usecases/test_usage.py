@@ -19,7 +19,7 @@ from bridge.rating.package_toml import parse_package_toml
 from bridge.store.cdrs import store_cdrs
 from bridge.store.packages import save_package, save_special_rules
 from bridge.store.tariffs import import_tariff
-from bridge.usecases.usage import RatePlans, rate_service_usage
+from bridge.usecases.usage import RatePlans, SharedTariffs, rate_service_usage
 from bridge.whmcs.cycles import BillingPeriod
 from bridge.whmcs.services import Product, get_service
 from tests.factories.whmcs import make_client, make_currency, make_product, make_service
@@ -91,6 +91,37 @@ class TestRatePlans:
 
         with pytest.raises(NotConfigured, match="names no VoIP Package"):
             RatePlans().plan_for(conn, product)
+
+
+class TestSharedTariffs:
+    def test_a_kept_tariff_is_reused_until_it_is_imported_again(self, conn: Connection) -> None:
+        """Later runs reuse the loaded tariff without reading its rates; a re-import reloads."""
+        _example(conn)
+        shared = SharedTariffs()
+        product = _product(12, special=False)
+        rate_reads: list[str] = []
+
+        def count(*args: Any) -> None:
+            statement = args[2]
+            if "FROM mod_voipbridge_tariff_rates" in statement and "max(" not in statement:
+                rate_reads.append(statement)
+
+        event.listen(conn, "before_cursor_execute", count)
+        try:
+            first = RatePlans(shared=shared).plan_for(conn, product).plan.tariff
+            again = RatePlans(shared=shared).plan_for(conn, product).plan.tariff
+            reads_before_import = len(rate_reads)
+            card = "Description,Prefix,RateValue,Increment\nAustralia,61,0.5000,60\n"
+            import_tariff(conn, "AU-2025-11", card.splitlines(keepends=True), source="x", now=NOW)
+            fresh = RatePlans(shared=shared).plan_for(conn, product).plan.tariff
+        finally:
+            event.remove(conn, "before_cursor_execute", count)
+
+        assert again is first
+        assert reads_before_import == 1
+        assert fresh is not first
+        assert fresh is not None
+        assert [row.rate for row in fresh] == [Decimal("0.5000")]
 
 
 class TestServiceUsage:
