@@ -16,7 +16,7 @@ import dataclasses
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -271,9 +271,13 @@ def daily_usage(
 ) -> tuple[DayUsage, ...]:
     """Return every day of the period with its calls, billed seconds and cost."""
     days = [period.start + timedelta(days=n) for n in range((period.end - period.start).days)]
-    # Each day's end as an instant in WHMCS's zone; calls are located by bisection rather than
-    # converting every start time to local time.
-    ends = [datetime.combine(day + timedelta(days=1), time(), tzinfo=zone) for day in days]
+    # Each day's end (midnight in WHMCS's zone) as a UTC instant, like the calls' start times:
+    # calls are located by bisection, and datetimes sharing one tzinfo compare without
+    # converting, where converting every start to local time would cost more than the rest.
+    ends = [
+        datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+        for day in days
+    ]
     counts = [0] * len(days)
     seconds = [0] * len(days)
     costs = [ZERO] * len(days)
