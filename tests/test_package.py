@@ -104,11 +104,12 @@ def test_client_area_templates_ship_in_the_wheel(installed: Path, tmp_path: Path
         installed / "bin" / "python",
         "-c",
         "from bridge.web.client_templates import ENVIRONMENT as E\n"
-        "for name in ('page', 'calls', 'chart', 'rates', 'preview', 'preview_index'):\n"
+        "for name in ('page', 'calls', 'chart', 'rates', 'unavailable', 'preview',\n"
+        "             'preview_index'):\n"
         "    print(E.get_template(f'client_area/{name}.html').filename)",
         cwd=tmp_path,
         env=_env(),
     ).split()
 
-    assert len(names) == 6
+    assert len(names) == 7
     assert all(Path(name).is_relative_to(installed) for name in names)

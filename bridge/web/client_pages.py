@@ -9,6 +9,7 @@ preview (:mod:`bridge.web.demo_preview`) renders the same pages with its own lin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 
 from bridge.clock import utc_now, whmcs_today
 from bridge.db import Database
+from bridge.errors import NotConfigured, NotFound
 from bridge.settings import Settings, load_settings
 from bridge.usecases.call_export import export_filename, stream_call_csv
 from bridge.usecases.call_history import (
@@ -32,11 +34,13 @@ from bridge.usecases.client_access import ClientService, open_client_service
 from bridge.usecases.licenses import require_license
 from bridge.usecases.usage import RatePlans, SharedTariffs
 from bridge.web.client_links import ClientAreaLinks, whmcs_links
-from bridge.web.client_templates import render_client_area
+from bridge.web.client_templates import render_client_area, render_unavailable
 from bridge.web.license_buttons import server_ip
 
 if TYPE_CHECKING:
     from bridge.web.shim import ShimCall
+
+log = logging.getLogger("bridge.web.client_pages")
 
 LinkMaker = Callable[[int], ClientAreaLinks]
 # Tariffs stay loaded between pages (checked against the database on every use).
@@ -88,14 +92,20 @@ def render_page(request: PageRequest, database: Database, make_links: LinkMaker)
     service = access.service
     plans = RatePlans(shared=TARIFFS)
     page: CallHistory | CallRates
-    with database.transaction() as conn:
-        if query.tab == "rates":
-            page = show_call_rates(conn, service.product, query.rate_search, plans=plans)
-        else:
-            page = show_call_history(
-                conn, service, query, today=whmcs_today(utc_now(), zone), zone=zone,
-                currency=access.client.currency, balance=access.client.credit, plans=plans,
-            )  # fmt: skip
+    try:
+        with database.transaction() as conn:
+            if query.tab == "rates":
+                page = show_call_rates(conn, service.product, query.rate_search, plans=plans)
+            else:
+                page = show_call_history(
+                    conn, service, query, today=whmcs_today(utc_now(), zone), zone=zone,
+                    currency=access.client.currency, balance=access.client.credit, plans=plans,
+                )  # fmt: skip
+    except (NotConfigured, NotFound) as exc:
+        # What the admin must set (a package, a tariff) goes to the log; the client reads that
+        # the page is not available rather than advice about module settings.
+        log.warning("client_area.unavailable service=%s reason=%s", service.id, exc.message)
+        return render_unavailable(service)
     return render_client_area(
         service=service,
         services=access.services,

@@ -215,6 +215,11 @@ def render_client_area(
     return ENVIRONMENT.get_template("client_area/page.html").render(context)
 
 
+def render_unavailable(service: Service) -> str:
+    """Return the page shown when the service's usage cannot be rated (nothing configured)."""
+    return ENVIRONMENT.get_template("client_area/unavailable.html").render(service=service)
+
+
 def _calls_context(history: CallHistory, links: ClientAreaLinks) -> dict[str, Any]:
     state = page_state(history)
     query = history.query

@@ -208,6 +208,26 @@ class TestClientAreaPage:
         assert "$0.092 CAD" in html
         assert "USA/Canada" not in html
 
+    def test_a_product_without_a_package_shows_a_plain_notice(
+        self,
+        http: TestClient,
+        owner: int,
+        conn: Connection,
+        license_key: str,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """The client reads that the page is unavailable; the admin's reason goes to the log."""
+        product = make_voip_product(conn, "No Such Package", license_key=license_key)
+        service = make_service(conn, owner, product_id=product, next_due=DUE)
+
+        with caplog.at_level(logging.WARNING):
+            html = _page(http, service, owner).json()["result"]["html"]
+
+        assert html.startswith(f'<div class="voipbridge-client-area" data-service="{service}">')
+        assert "not available for this service yet" in html
+        assert "No Such Package" not in html
+        assert "No VoIP package named 'No Such Package'" in caplog.text
+
 
 class TestRefusals:
     def test_another_clients_service_is_refused_with_nothing_shown(
