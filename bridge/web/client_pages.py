@@ -121,9 +121,14 @@ def stream_export(request: PageRequest, database: Database) -> StreamingResponse
     service, zone = request.access.service, request.settings.timezone
     periods = list_service_periods(service, whmcs_today(utc_now(), zone))
     period = choose_period(periods, request.query.period_start)
+    plans = RatePlans(shared=TARIFFS)
+    with database.transaction() as conn:
+        # Loaded before the first byte is sent: a product that cannot be rated is a JSON
+        # error, not a download that breaks off.
+        plans.plan_for(conn, service.product)
     chunks = stream_call_csv(
         database, service, period, request.query, zone=zone,
-        currency_code=request.access.client.currency.code, plans=RatePlans(shared=TARIFFS),
+        currency_code=request.access.client.currency.code, plans=plans,
     )  # fmt: skip
     disposition = f'attachment; filename="{export_filename(service, period)}"'
     return StreamingResponse(

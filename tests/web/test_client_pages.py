@@ -228,6 +228,10 @@ class TestClientAreaPage:
         assert "No Such Package" not in html
         assert "No VoIP package named 'No Such Package'" in caplog.text
 
+        export = _post(http, "client-area/export", {"serviceid": service}, {}, client_id=owner)
+        assert export.status_code == 404
+        assert export.json()["error"]["code"] == "not_found"
+
 
 class TestRefusals:
     def test_another_clients_service_is_refused_with_nothing_shown(
