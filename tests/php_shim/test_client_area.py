@@ -11,10 +11,13 @@ import json
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
+from bridge.whmcs.catalog import MODULES
 from tests.factories.pbx_service import World
 from tests.fakes import Served
 from tests.php_shim.harness import SERVER_IP, PhpShim
+from tests.usecases.client_area_data import seed_plans
 from tests.web.signing_helpers import signing_headers
 
 ROOT = '<div class="voipbridge-client-area" data-service="{}"'
@@ -76,6 +79,7 @@ class TestExport:
         self, php: PhpShim, bridge: Served, world: World
     ) -> None:
         """The browser gets the bridge's status, type, disposition and bytes, and nothing else."""
+        _rate_with_a_package(world)
         php.call("fusionpbx_activateLicense", world.params)
         query = {"vbperiod": "2026-11"}
         session = {"uid": world.client_id}
@@ -103,6 +107,18 @@ class TestExport:
 
         assert got.json()["return"].startswith("Invalid License")
         assert got.json()["type"] == "string"
+
+
+def _rate_with_a_package(world: World) -> None:
+    """Give the world's product a stored package, so its calls can be exported."""
+    seed_plans(world.conn)
+    spec = MODULES["fusionpbx"]
+    number = next(n for n, f in enumerate(spec.settings, 1) if f.name == "VoIP Package")
+    world.conn.execute(
+        text(f"UPDATE tblproducts SET configoption{number} = 'Metered' WHERE id = :id"),
+        {"id": world.product_id},
+    )
+    world.params[f"configoption{number}"] = "Metered"
 
 
 def _ask_bridge(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,12 +17,9 @@ from bridge.db import BoundDatabase
 from bridge.rating.plan import Package
 from bridge.settings import Settings
 from bridge.store.packages import save_package
-from bridge.web.client_pages import export_calls, show_client_area
-from bridge.web.shim import ShimCall
-from bridge.whmcs.catalog import MODULES
 from tests.factories.pbx_service import KEY, TENANT, World, fusionpbx_world
 from tests.fakes import Switchboard
-from tests.web.signing_helpers import call_module, signing_headers
+from tests.web.signing_helpers import call_module
 
 
 @pytest.fixture(name="world")
@@ -121,32 +117,3 @@ class TestServerAndProductActions:
         tab = _result(call_module(keyed, "fusionpbx", "services-tab", world.params))
 
         assert list(tab) == ["VoIP status", "Last collection", "Usage this period", "License"]
-
-
-class TestClientPages:
-    def _post(self, http: TestClient, action: str, params: dict[str, Any]) -> Any:
-        path = f"/v1/whmcs/fusionpbx/{action}"
-        body = json.dumps({"params": params, "whmcs": {"client_id": 1}}).encode()
-        return http.post(path, content=body, headers=signing_headers(path, body))
-
-    def test_client_area_needs_a_license(self, http: TestClient) -> None:
-        """Without a valid license the page is refused with the license's message."""
-        response = self._post(http, "client-area", {"serviceid": 7, "configoption1": ""})
-
-        assert response.status_code == 403
-        assert response.json()["error"]["message"].startswith("Invalid License")
-
-
-class TestPlaceholders:
-    def test_page_and_export_shapes(self, database: BoundDatabase) -> None:
-        """The placeholders keep the contract: root element, escaped id, CSV attachment."""
-        call = ShimCall(MODULES["vodia"], "client-area", {"serviceid": '7"><x'}, {})
-        page = show_client_area(call, database)
-        export = export_calls(call, database)
-
-        assert page["html"].startswith(
-            '<div class="voipbridge-client-area" data-service="7&quot;&gt;&lt;x">'
-        )
-        assert export.media_type == "text/csv; charset=utf-8"
-        assert export.headers["content-disposition"] == 'attachment; filename="calls-7.csv"'
-        assert bytes(export.body).count(b"\r\n") == 1
