@@ -66,6 +66,26 @@ class CollectedCdr:
         return self.call.billsec
 
 
+@dataclass(frozen=True, slots=True)
+class RejectedCdr:
+    """A call record a PBX delivered that cannot be read as a call, set aside with why.
+
+    Adapters yield it in place of the call instead of raising, so one bad record never fails its
+    batch: the CDR store quarantines it (``mod_voipbridge_cdr_quarantine``) and stores the rest.
+    ``uuid`` is the PBX's id for it when one could be read (``""`` otherwise) and ``record`` the
+    record as received, as text (already shortened by whoever built it if it may be huge).
+    """
+
+    uuid: str
+    reason: str
+    record: str
+    domain: str = ""
+
+
+# What an adapter yields for each record it fetched.
+Intake = CollectedCdr | RejectedCdr
+
+
 def parse_seconds(value: object, *, what: str = "billsec") -> int:
     """Return a PBX's answered seconds as whole seconds, a started second counting as one.
 

@@ -4,7 +4,8 @@ Checks, in order, and reports all problems in one go: the database answers; ever
 column the bridge uses exists; the bridge's own tables are migrated to the code's head revision.
 It also says which character sets the WHMCS text columns the bridge writes are in (utf8mb3 columns
 get emoji written as U+FFFD), and warns, without failing, about stored calls that no service owns
-(nothing bills them until exactly one service has their tenant).
+(nothing bills them until exactly one service has their tenant) and about call records that were
+quarantined because they could not be stored.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bridge.db import Database
-from bridge.store.cdrs import Unassigned, list_unassigned_cdrs
+from bridge.store.cdrs import Quarantined, Unassigned, list_quarantined, list_unassigned_cdrs
 from bridge.store.migrate import MigrationState, get_migration_state
 from bridge.whmcs.charsets import describe_written_text
 from bridge.whmcs.schema import SchemaGap, declared_tables, describe_gaps, find_schema_gaps
@@ -28,6 +29,7 @@ class DoctorReport:
     gaps: tuple[SchemaGap, ...] = field(default=())
     migrations: MigrationState | None = None
     unassigned: tuple[Unassigned, ...] = ()
+    quarantined: tuple[Quarantined, ...] = ()
     text_columns: str = ""
 
     @property
@@ -64,6 +66,12 @@ class DoctorReport:
                 f"{group.domain or '(none)'} since {group.oldest:%Y-%m-%d} match no service, or "
                 "several: set exactly one service's Domain to that tenant and they are billed"
             )
+        for aside in self.quarantined:
+            lines.append(
+                f"warning      {aside.records} call record(s) from server #{aside.server_id} "
+                f"could not be stored and are quarantined (latest {aside.latest:%Y-%m-%d}: "
+                f"{aside.reason}); see mod_voipbridge_cdr_quarantine"
+            )
         lines.append("All good." if self.healthy else "Problems found; see above.")
         return "\n".join(lines)
 
@@ -76,6 +84,7 @@ def examine(database: Database, display_url: str) -> DoctorReport:
         text_columns = "" if gaps else describe_written_text(conn)
         migrations = get_migration_state(conn)
         unassigned = tuple(list_unassigned_cdrs(conn)) if migrations.up_to_date else ()
+        quarantined = tuple(list_quarantined(conn)) if migrations.up_to_date else ()
     return DoctorReport(
         database=display_url,
         latency_ms=latency,
@@ -83,5 +92,6 @@ def examine(database: Database, display_url: str) -> DoctorReport:
         gaps=gaps,
         migrations=migrations,
         unassigned=unassigned,
+        quarantined=quarantined,
         text_columns=text_columns,
     )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection
 
-from bridge.calls import CollectedCdr
+from bridge.calls import CollectedCdr, RejectedCdr
 from bridge.db import BoundDatabase
 from bridge.doctor import examine
 from bridge.rating import Cdr, Direction
@@ -32,6 +32,20 @@ def test_calls_no_service_owns_are_a_warning_not_a_failure(conn: Connection) -> 
     assert (
         "warning      2 call(s) on server #4 of tenant ghost.example.com since 2026-11-21 match "
         "no service" in report.render()
+    )
+
+
+def test_quarantined_records_are_counted_per_server(conn: Connection) -> None:
+    """Records set aside as unstorable are a warning with their count and the latest reason."""
+    bad = RejectedCdr("x1", "billsec '-3' is not a number of seconds", "{}")
+    store_cdrs(conn, 4, [bad, RejectedCdr("x2", "start_stamp '' is empty", "{}")], now=NOW)
+
+    report = examine(BoundDatabase(conn), "test")
+
+    assert report.healthy
+    assert (
+        "warning      2 call record(s) from server #4 could not be stored and are quarantined "
+        "(latest 2026-11-21: start_stamp '' is empty)" in report.render()
     )
 
 

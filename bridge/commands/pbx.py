@@ -55,10 +55,19 @@ def run_cdr_collect(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{where}: FAILED, will retry next run: {scope.error}")
         else:
             unassigned = f", {scope.unassigned} with no service" if scope.unassigned else ""
-            print(f"{where}: {scope.inserted} new, {scope.duplicates} already stored{unassigned}")
+            aside = f", {scope.quarantined} quarantined" if scope.quarantined else ""
+            print(
+                f"{where}: {scope.inserted} new, {scope.duplicates} already stored"
+                f"{unassigned}{aside}"
+            )
     if report.reattributed:
         print(f"{report.reattributed} earlier call(s) filed under their service now")
     print(f"{report.inserted} new call(s) stored; {len(report.errors)} scope(s) failed")
+    if report.quarantined:
+        print(
+            f"{report.quarantined} record(s) could not be stored and were quarantined with the "
+            "reason; the rest were stored (`bridge doctor` counts them)"
+        )
     if report.unassigned:
         print(
             f"{report.unassigned} new call(s) match no service, or several: they are kept and "
@@ -93,7 +102,8 @@ def run_cdr_import(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"service #{report.service_id}: {report.imported} imported, "
         f"{report.duplicates} skipped (already stored), "
-        f"{report.b_legs} b-leg row(s) skipped, {bad} bad line(s)"
+        f"{report.b_legs} b-leg row(s) skipped, {bad} bad line(s), "
+        f"{report.quarantined} quarantined"
     )
     if report.other_tenants:
         print(
@@ -103,7 +113,7 @@ def run_cdr_import(args: argparse.Namespace, settings: Settings) -> int:
         )
     for line in report.bad_lines[:50]:
         print(f"  {line}", file=sys.stderr)
-    return EXIT_PROBLEMS if bad else 0
+    return EXIT_PROBLEMS if bad or report.quarantined else 0
 
 
 def run_server_set(args: argparse.Namespace, settings: Settings) -> int:

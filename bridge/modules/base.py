@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, Self
 from zoneinfo import ZoneInfo
 
-from bridge.calls import CollectedCdr
+from bridge.calls import Intake
 from bridge.errors import InvalidRequest
 from bridge.modules.assignment import Assignment
 
@@ -143,10 +143,12 @@ class PbxAdapter(Protocol):
         """Check that the bridge can reach and authenticate to the server."""
         ...
 
-    def fetch_cdrs(
-        self, assignment: Assignment | None, window: TimeWindow
-    ) -> Iterator[CollectedCdr]:
-        """Yield the calls in ``window`` (see :class:`CollectionPlan`), of one service or all."""
+    def fetch_cdrs(self, assignment: Assignment | None, window: TimeWindow) -> Iterator[Intake]:
+        """Yield the calls in ``window`` (see :class:`CollectionPlan`), of one service or all.
+
+        A record that cannot be read is yielded as a :class:`~bridge.calls.RejectedCdr`, never
+        raised, so the CDR store sets it aside and the rest of the window is stored.
+        """
         ...
 
     def create(self, assignment: Assignment) -> ActionResult:

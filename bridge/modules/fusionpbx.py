@@ -54,7 +54,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from bridge.calls import CollectedCdr
+from bridge.calls import Intake, RejectedCdr
 from bridge.errors import (
     InvalidAssignment,
     InvalidCdr,
@@ -74,7 +74,7 @@ from bridge.modules.base import (
     PbxServer,
     TimeWindow,
 )
-from bridge.modules.fusionpbx_cdr import cdr_from_row, recorded_at
+from bridge.modules.fusionpbx_cdr import read_row, recorded_at
 from bridge.modules.fusionpbx_db import FusionPbxCdrDatabase
 from bridge.modules.http import PbxHttp, form
 
@@ -179,9 +179,7 @@ class FusionPbxAdapter(PbxAdapter):
             result.changed,
         )
 
-    def fetch_cdrs(
-        self, assignment: Assignment | None, window: TimeWindow
-    ) -> Iterator[CollectedCdr]:
+    def fetch_cdrs(self, assignment: Assignment | None, window: TimeWindow) -> Iterator[Intake]:
         """Return the tenant's legs (``None``: every tenant's) recorded in ``window``.
 
         Both sources window on when FusionPBX recorded each call (``insert_date``), so a long
@@ -219,7 +217,7 @@ class FusionPbxAdapter(PbxAdapter):
             )
         return configured
 
-    def _export(self, domain: str | None, window: TimeWindow) -> Iterator[CollectedCdr]:
+    def _export(self, domain: str | None, window: TimeWindow) -> Iterator[Intake]:
         fields: dict[str, object] = {
             "date_start": window.start.isoformat(),
             "date_end": window.end.isoformat(),
@@ -241,6 +239,11 @@ class FusionPbxAdapter(PbxAdapter):
                 if cdr.uuid in previous or cdr.uuid in current:
                     continue
                 current.add(cdr.uuid)
+                if isinstance(cdr, RejectedCdr):
+                    if domain is None or cdr.domain in ("", domain):
+                        yield cdr  # set aside by the CDR store; its window cannot be told
+                    continue
+                assert recorded is not None  # _export_row gives every readable row its time
                 # A script filtering on whole days, or not by tenant, must not bill other calls.
                 if not window.contains(recorded) or (domain is not None and cdr.domain != domain):
                     outside += 1
@@ -279,14 +282,10 @@ class FusionPbxAdapter(PbxAdapter):
             )
         return answer
 
-    def _export_row(self, row: Mapping[str, Any]) -> tuple[CollectedCdr, datetime]:
-        try:
-            cdr = cdr_from_row(row, zone=self.server.timezone)
-        except InvalidCdr as exc:
-            raise ProviderRejected(
-                f"{self.server.name}: {EXPORT} sent a CDR the bridge cannot read "
-                f"({self._excerpt(row)}): {exc.message}"
-            ) from None
+    def _export_row(self, row: Mapping[str, Any]) -> tuple[Intake, datetime | None]:
+        cdr = read_row(row, zone=self.server.timezone)
+        if isinstance(cdr, RejectedCdr):
+            return cdr, None
         if "recorded" not in row:
             raise ProviderRejected(
                 f"{self.server.name}: {EXPORT} sent CDRs without 'recorded' (it ignores "

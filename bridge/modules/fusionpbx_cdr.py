@@ -21,16 +21,20 @@ whichever way it arrived. Values may be the database's own types (``UUID``, ``De
 * ``start_stamp`` becomes aware UTC; a stamp without an offset (exports only) is read in ``zone``,
   the PBX's timezone. ``domain`` is ``domain_name`` in lower case. ``leg`` NULL or empty is ``a``.
 
-A value the bridge cannot store raises :class:`~bridge.errors.InvalidCdr` naming the field.
+A value the bridge cannot store raises :class:`~bridge.errors.InvalidCdr` naming the field;
+:func:`read_row`, which the collecting sources use, turns that into a
+:class:`~bridge.calls.RejectedCdr` instead, so the CDR store quarantines the one row and stores the
+rest.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 
-from bridge.calls import CollectedCdr, parse_seconds
+from bridge.calls import CollectedCdr, Intake, RejectedCdr, parse_seconds
 from bridge.errors import InvalidCdr
 from bridge.rating.models import Cdr, Direction
 
@@ -87,6 +91,20 @@ def recorded_at(row: Mapping[str, object], *, zone: tzinfo = UTC) -> datetime:
         return _start(value, zone)
     except InvalidCdr:
         raise InvalidCdr(f"recorded {str(value)[:40]!r} is not a date and time") from None
+
+
+def read_row(row: Mapping[str, object], *, zone: tzinfo = UTC) -> Intake:
+    """Map one row as :func:`cdr_from_row` does, or return it rejected with why it cannot be."""
+    try:
+        return cdr_from_row(row, zone=zone)
+    except InvalidCdr as exc:
+        log.warning("fusionpbx.cdr_rejected uuid=%r reason=%r", _text(row.get("xml_cdr_uuid")), exc)
+        return RejectedCdr(
+            uuid=_text(row.get("xml_cdr_uuid")),
+            reason=exc.message,
+            record=json.dumps(dict(row), default=str)[:2000],
+            domain=_text(row.get("domain_name")).lower(),
+        )
 
 
 def _text(value: object) -> str:

@@ -41,10 +41,10 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
-from bridge.calls import CollectedCdr
-from bridge.errors import InvalidCdr, ProviderError, ProviderRejected, ProviderUnavailable
+from bridge.calls import Intake
+from bridge.errors import ProviderError, ProviderRejected, ProviderUnavailable
 from bridge.modules.base import TimeWindow
-from bridge.modules.fusionpbx_cdr import COLUMNS, cdr_from_row
+from bridge.modules.fusionpbx_cdr import COLUMNS, read_row
 from bridge.redact import redact
 
 log = logging.getLogger("bridge.modules.fusionpbx")
@@ -125,7 +125,7 @@ class FusionPbxCdrDatabase:
         finally:
             conn.close()
 
-    def fetch(self, domain: str | None, window: TimeWindow) -> Iterator[CollectedCdr]:
+    def fetch(self, domain: str | None, window: TimeWindow) -> Iterator[Intake]:
         """Yield the legs of ``domain`` (``None``: every domain) recorded in ``window``."""
         with self.connect() as conn:
             after: tuple[datetime, Any] | None = None
@@ -134,13 +134,7 @@ class FusionPbxCdrDatabase:
                 with self._translated():
                     rows = conn.execute(query, params).fetchall()
                 for row in rows:
-                    try:
-                        yield cdr_from_row(row, zone=UTC)
-                    except InvalidCdr as exc:
-                        raise ProviderRejected(
-                            f"{self.server_name}: v_xml_cdr row {row['xml_cdr_uuid']}: "
-                            f"{exc.message}"
-                        ) from None
+                    yield read_row(row, zone=UTC)
                 if len(rows) < self.batch_size:
                     return
                 after = (rows[-1]["recorded"], rows[-1]["xml_cdr_uuid"])

@@ -6,6 +6,12 @@ inserts a batch in one statement that skips calls already stored (``INSERT IGNOR
 a CSV imported twice adds nothing. Values are made to fit their columns before the insert, so the
 duplicate key is the only thing ignored. Times are stored as naive UTC.
 
+One bad record never fails its batch: a record an adapter could not read
+(:class:`~bridge.calls.RejectedCdr`) or one that cannot be stored as it is (seconds out of range, an
+implausible start) is quarantined in ``mod_voipbridge_cdr_quarantine`` with the reason, once per
+server and id, and the rest of the batch is stored, so the watermark still moves. Over-long ids are
+stored as a digest, never cut (:func:`stored_uuid`).
+
 A watermark records, per server and scope (a service or the whole server), up to when calls have
 been collected. Callers advance it in the same transaction as the last batch of rows, so a fetch
 that fails part way leaves it where it was and the window is fetched again next time.
@@ -13,24 +19,24 @@ that fails part way leaves it where it was and the window is fetched again next 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, RowMapping
 
-from bridge.calls import CollectedCdr
+from bridge.calls import MAX_SECONDS, CollectedCdr, Intake, RejectedCdr
 from bridge.errors import InvalidCdr
 from bridge.rating.models import Cdr, Direction
-from bridge.store.tables import cdr_watermarks, cdrs
+from bridge.store.tables import cdr_quarantine, cdr_watermarks, cdrs
 
 # Rows fetched per round trip when a caller streams a period's calls.
 _STREAM_BATCH = 500
 _FIELD_LIMITS = {
-    "uuid": 64,
     "domain": 255,
     "caller_number": 64,
     "caller_destination": 64,
@@ -38,31 +44,67 @@ _FIELD_LIMITS = {
     "hangup_cause": 64,
     "caller_name": 255,
 }
+UUID_LENGTH = 64
+# Over-long or unstorable ids are kept as a digest of the whole id (see stored_uuid).
+DIGEST_PREFIX = "sha256:"
+# The earliest and latest call start the store accepts: MySQL's DATETIME begins at year 1000,
+# and a start outside these years is a corrupt record, not a call to bill.
+_FIRST_YEAR, _LAST_YEAR = 1970, 9998
+_REASON_LENGTH = 255
+_RECORD_SHOWN = 2000
 
 
 @dataclass(frozen=True, slots=True)
 class StoreResult:
-    """How many rows of a batch were new and how many were already stored."""
+    """How many records of a batch were new, already stored, and set aside as unstorable."""
 
     inserted: int
     duplicates: int
+    quarantined: int = 0
 
 
 def store_cdrs(
     conn: Connection,
     server_id: int,
-    records: Iterable[CollectedCdr],
+    records: Iterable[Intake],
     *,
     now: datetime,
     service_id: int | None = None,
 ) -> StoreResult:
-    """Insert ``records`` for ``server_id`` in one statement, skipping calls already stored."""
-    batch = {record.uuid: record for record in records}
-    if not batch:
-        return StoreResult(0, 0)
-    rows = [_row(server_id, record, service_id, now) for record in batch.values()]
-    inserted = conn.execute(_insert_ignoring_duplicates(conn), rows).rowcount
-    return StoreResult(inserted=inserted, duplicates=len(rows) - inserted)
+    """Store ``records`` for ``server_id``, skipping calls already stored.
+
+    A record that cannot be stored as it is (a rejected record, seconds out of range, a start
+    no calendar has) is quarantined instead, with the reason, and the rest of the batch is stored.
+    """
+    batch: dict[str, dict[str, Any]] = {}
+    aside: dict[str, dict[str, Any]] = {}
+    for record in records:
+        try:
+            if isinstance(record, RejectedCdr):
+                raise InvalidCdr(record.reason)
+            row = _row(server_id, record, service_id, now)
+        except InvalidCdr as exc:
+            held = _quarantine_row(server_id, record, exc.message, service_id, now)
+            aside[held["uuid"]] = held
+            continue
+        batch[row["uuid"]] = row
+    inserted = _insert_rows(conn, list(batch.values())) if batch else 0
+    if aside:
+        _quarantine_rows(conn, list(aside.values()))
+    return StoreResult(inserted=inserted, duplicates=len(batch) - inserted, quarantined=len(aside))
+
+
+def stored_uuid(uuid: str) -> str:
+    """Return the id a call is stored under: its own, or a digest when it cannot be kept whole.
+
+    Cutting an over-long id could merge two calls, so an id longer than the column, or one that is
+    not valid Unicode text, is stored as ``sha256:`` and 57 hex digits of its SHA-256: the same
+    id always gives the same digest, so a re-fetched call is still stored once.
+    """
+    if len(uuid) <= UUID_LENGTH and _storable(uuid) and not uuid.startswith(DIGEST_PREFIX):
+        return uuid
+    digest = hashlib.sha256(uuid.encode("utf-8", "surrogatepass")).hexdigest()
+    return DIGEST_PREFIX + digest[: UUID_LENGTH - len(DIGEST_PREFIX)]
 
 
 def assign_tenant_cdrs(conn: Connection, server_id: int, domain: str, service_id: int) -> int:
@@ -108,6 +150,39 @@ def list_unassigned_cdrs(conn: Connection, server_id: int | None = None) -> list
         Unassigned(row.server_id, row.domain, int(row.calls), row.oldest.replace(tzinfo=UTC))
         for row in conn.execute(query)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """Records of one server that were set aside as unstorable, and the latest reason."""
+
+    server_id: int
+    records: int
+    latest: datetime
+    reason: str
+
+
+def list_quarantined(conn: Connection) -> list[Quarantined]:
+    """Return, per server, how many records are quarantined, with the newest one's reason."""
+    counts = select(
+        cdr_quarantine.c.server_id,
+        func.count().label("records"),
+        func.max(cdr_quarantine.c.id).label("newest"),
+    ).group_by(cdr_quarantine.c.server_id)
+    found = []
+    for row in conn.execute(counts.order_by(cdr_quarantine.c.server_id)):
+        newest = conn.execute(
+            select(cdr_quarantine.c.quarantined_at, cdr_quarantine.c.reason).where(
+                cdr_quarantine.c.id == row.newest
+            )
+        ).one()
+        found.append(
+            Quarantined(
+                row.server_id, int(row.records), newest.quarantined_at.replace(tzinfo=UTC),
+                newest.reason,
+            )
+        )  # fmt: skip
+    return found
 
 
 def count_cdrs(conn: Connection, server_id: int) -> int:
@@ -204,22 +279,39 @@ def set_watermark(
         )
 
 
-def _insert_ignoring_duplicates(conn: Connection) -> Any:
+def _insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Insert call rows in one statement, skipping those already stored; return how many are new."""
+    return int(conn.execute(_insert_ignoring_duplicates(conn, cdrs), rows).rowcount)
+
+
+def _quarantine_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Set records aside; a record already set aside (the same window fetched again) stays once."""
+    conn.execute(_insert_ignoring_duplicates(conn, cdr_quarantine), rows)
+
+
+def _insert_ignoring_duplicates(conn: Connection, table: Table) -> Any:
     if conn.dialect.name == "mysql":
         # INSERT IGNORE reports exactly the rows it inserted, whatever the server and client
         # flags (ON DUPLICATE KEY's counts differ between MySQL and MariaDB). IGNORE would also
         # swallow other row errors as warnings; _row() has already made every value fit its
-        # column, so a duplicate key is the only thing left for it to ignore.
-        return cdrs.insert().prefix_with("IGNORE")
-    return sqlite.insert(cdrs).on_conflict_do_nothing(index_elements=["server_id", "uuid"])
+        # column (or quarantined the record), so a duplicate key is the only thing left for it.
+        return table.insert().prefix_with("IGNORE")
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=["server_id", "uuid"])
 
 
 def _row(
     server_id: int, record: CollectedCdr, service_id: int | None, now: datetime
 ) -> dict[str, Any]:
+    """Return the stored row of ``record``, or raise :class:`InvalidCdr` saying why it cannot be."""
+    if not 0 <= record.billsec <= MAX_SECONDS:
+        raise InvalidCdr(f"billsec {record.billsec} is out of range (0 to {MAX_SECONDS})")
+    if not _FIRST_YEAR <= record.start.year <= _LAST_YEAR:
+        raise InvalidCdr(f"start {record.start.date().isoformat()} is not a plausible call time")
+    if record.leg not in ("a", "b"):
+        raise InvalidCdr(f"leg {record.leg[:40]!r} is neither a nor b")
     row: dict[str, Any] = {
         "server_id": server_id,
-        "uuid": record.uuid,
+        "uuid": stored_uuid(record.uuid),
         "service_id": service_id,
         "domain": record.domain,
         "direction": record.direction.value,
@@ -233,16 +325,47 @@ def _row(
         "caller_name": record.caller_name,
         "collected_at": _naive(now),
     }
-    if not 0 <= record.billsec < 2**31:
-        raise InvalidCdr(f"CDR {record.uuid}: billsec {record.billsec} is out of range")
     for name, limit in _FIELD_LIMITS.items():
-        # PBX fields are free text; an over-long one is cut rather than failing the whole batch,
-        # except the uuid, whose truncation could merge two calls.
-        if len(row[name]) > limit:
-            if name == "uuid":
-                raise InvalidCdr(f"CDR uuid longer than {limit} characters: {record.uuid[:80]}")
-            row[name] = row[name][:limit]
+        # PBX free text: an over-long value is cut and an unencodable character replaced rather
+        # than failing the call (the id, which must stay exact, is handled by stored_uuid).
+        row[name] = _text(row[name], limit)
     return row
+
+
+def _quarantine_row(
+    server_id: int, record: Intake, reason: str, service_id: int | None, now: datetime
+) -> dict[str, Any]:
+    if isinstance(record, RejectedCdr):
+        shown = record.record
+        pbx_id = record.uuid
+    else:
+        shown = repr(record)
+        pbx_id = record.uuid
+    # A record without an id is known by its content, so fetching it again sets it aside once.
+    key = stored_uuid(pbx_id or DIGEST_PREFIX + shown)
+    return {
+        "server_id": server_id,
+        "uuid": key,
+        "pbx_uuid": _text(pbx_id, None),
+        "service_id": service_id,
+        "reason": _text(reason, _REASON_LENGTH),
+        "record": _text(shown, _RECORD_SHOWN),
+        "quarantined_at": _naive(now),
+    }
+
+
+def _text(value: str, limit: int | None) -> str:
+    if not _storable(value):
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value if limit is None else value[:limit]
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which no database column can hold
+        return False
+    return True
 
 
 def _naive(instant: datetime) -> datetime:

@@ -197,6 +197,25 @@ cdrs = Table(
     mysql_charset="utf8mb4",
 )
 
+# Call records that could not be stored (DESIGN: one bad record never blocks collection): kept aside
+# with the reason, once per server and id. ``uuid`` is the id as the CDR store would key it (a
+# digest when over-long or absent); ``pbx_uuid`` the PBX's own id, whole.
+cdr_quarantine = Table(
+    "mod_voipbridge_cdr_quarantine",
+    METADATA,
+    Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+    Column("server_id", Integer, nullable=False),
+    Column("uuid", Identifier(64), nullable=False),
+    Column("pbx_uuid", Text, nullable=False),
+    Column("service_id", Integer, nullable=True),
+    Column("reason", String(255), nullable=False),
+    Column("record", Text, nullable=False),
+    Column("quarantined_at", DateTime(), nullable=False),
+    UniqueConstraint("server_id", "uuid", name="uq_mod_voipbridge_cdr_quarantine_server_uuid"),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+
 cdr_watermarks = Table(
     "mod_voipbridge_cdr_watermarks",
     METADATA,

@@ -14,7 +14,9 @@ still bills them. ``bridge doctor`` lists what is still unassigned.
 service by service (Vodia, LesNet), and on which clock its window runs. A window runs from the
 scope's watermark minus the plan's lookback to now; a scope never collected starts
 ``first_window`` ago, or at ``--since``. Calls are stored in batches, each committed on its own
-with duplicates ignored, and only when the whole window has been stored does the watermark move,
+with duplicates ignored; a record that cannot be stored is quarantined with the reason (counted
+in the report, listed by ``bridge doctor``) and never fails its batch. Only when the whole window
+has been stored does the watermark move,
 in its own transaction: a failure part way (PBX down, connection dropped, crash) leaves it where
 it was, the next run fetches the window again and the store drops what it already has. A failure
 on one server or service is reported and does not stop the others. A server whose CDRs are pushed
@@ -37,7 +39,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Connection
 from starlette.datastructures import Secret
 
-from bridge.calls import CollectedCdr
+from bridge.calls import Intake
 from bridge.db import Database
 from bridge.errors import BadLine, BridgeError, InvalidRequest
 from bridge.modules.assignment import (
@@ -79,6 +81,7 @@ class ScopeReport:
     inserted: int = 0
     duplicates: int = 0
     unassigned: int = 0
+    quarantined: int = 0
     collected_to: datetime | None = None
     error: str | None = None
 
@@ -101,6 +104,11 @@ class CollectReport:
         return sum(scope.unassigned for scope in self.scopes)
 
     @property
+    def quarantined(self) -> int:
+        """Return how many fetched records could not be stored and were set aside."""
+        return sum(scope.quarantined for scope in self.scopes)
+
+    @property
     def errors(self) -> tuple[ScopeReport, ...]:
         """Return the scopes that failed (their watermarks did not move)."""
         return tuple(scope for scope in self.scopes if scope.error)
@@ -113,6 +121,7 @@ class Filed:
     inserted: int = 0
     duplicates: int = 0
     unassigned: int = 0
+    quarantined: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +171,9 @@ class TenantDirectory:
         owners = self.owners.get(tenant, ())
         return owners[0] if len(owners) == 1 else None
 
-    def file(self, records: Iterable[CollectedCdr]) -> dict[int | None, list[CollectedCdr]]:
+    def file(self, records: Iterable[Intake]) -> dict[int | None, list[Intake]]:
         """Group calls by the service that owns their tenant (``None``: unassigned)."""
-        groups: dict[int | None, list[CollectedCdr]] = {}
+        groups: dict[int | None, list[Intake]] = {}
         for record in records:
             groups.setdefault(self.owner_of(record.domain), []).append(record)
         return groups
@@ -191,19 +200,20 @@ def reattribute_cdrs(conn: Connection, directory: TenantDirectory) -> int:
 def store_filed(
     conn: Connection,
     server_id: int,
-    groups: Mapping[int | None, list[CollectedCdr]],
+    groups: Mapping[int | None, list[Intake]],
     *,
     now: datetime,
 ) -> Filed:
     """Store calls grouped by owner (see :meth:`TenantDirectory.file`), each call once."""
-    inserted = duplicates = unassigned = 0
+    inserted = duplicates = unassigned = quarantined = 0
     for service_id, records in groups.items():
         stored = store_cdrs(conn, server_id, records, now=now, service_id=service_id)
         inserted += stored.inserted
         duplicates += stored.duplicates
+        quarantined += stored.quarantined
         if service_id is None:
             unassigned += stored.inserted
-    return Filed(inserted, duplicates, unassigned)
+    return Filed(inserted, duplicates, unassigned, quarantined)
 
 
 def collect_cdrs(
@@ -279,7 +289,7 @@ def _collect_scope(
     batch_size: int,
 ) -> ScopeReport:
     server_id = directory.server_id
-    fetched = inserted = duplicates = unassigned = 0
+    fetched = inserted = duplicates = unassigned = quarantined = 0
     try:
         window = TimeWindow(start, now)
         for batch in _batches(adapter.fetch_cdrs(assignment, window), batch_size):
@@ -289,20 +299,22 @@ def _collect_scope(
             inserted += filed.inserted
             duplicates += filed.duplicates
             unassigned += filed.unassigned
+            quarantined += filed.quarantined
             if progress is not None:
                 progress(label, len(batch))
         with database.transaction() as conn:
             set_watermark(conn, server_id, scope, now, now=now)
     except BridgeError as exc:
         return ScopeReport(
-            server_id, scope, fetched, inserted, duplicates, unassigned, error=exc.message
-        )
+            server_id, scope, fetched, inserted, duplicates, unassigned, quarantined,
+            error=exc.message,
+        )  # fmt: skip
     return ScopeReport(
-        server_id, scope, fetched, inserted, duplicates, unassigned, collected_to=now
+        server_id, scope, fetched, inserted, duplicates, unassigned, quarantined, collected_to=now
     )
 
 
-def _batches(records: Iterable[CollectedCdr], size: int) -> Iterator[list[CollectedCdr]]:
+def _batches(records: Iterable[Intake], size: int) -> Iterator[list[Intake]]:
     iterator = iter(records)
     while batch := list(islice(iterator, size)):
         yield batch
@@ -315,18 +327,23 @@ class PushReport:
     stored: int
     duplicates: int
     unassigned: int
+    quarantined: int = 0
 
 
 def store_pushed_cdrs(
-    database: Database, server_id: int, module: str, records: list[CollectedCdr], *, now: datetime
+    database: Database, server_id: int, module: str, records: list[Intake], *, now: datetime
 ) -> PushReport:
     """Store calls a PBX posted, filed by tenant, each call once (a repeated post adds nothing)."""
-    unique = {record.uuid: record for record in reversed(records)}
+    # Records without an id (rejected ones) are each their own; calls repeated in a post are one.
+    unique = {
+        record.uuid or f"#{number}": record for number, record in reversed(list(enumerate(records)))
+    }
     with database.transaction() as conn:
         directory = TenantDirectory.build(conn, server_id, module)
         filed = store_filed(conn, server_id, directory.file(unique.values()), now=now)
+    repeated = len(records) - len(unique)
     return PushReport(
-        filed.inserted, filed.duplicates + len(records) - len(unique), filed.unassigned
+        filed.inserted, filed.duplicates + repeated, filed.unassigned, filed.quarantined
     )
 
 
@@ -340,6 +357,7 @@ class FileImport:
     b_legs: int
     other_tenants: int
     bad_lines: tuple[BadLine, ...]
+    quarantined: int = 0
 
 
 def import_cdr_file(
@@ -375,6 +393,7 @@ def import_cdr_file(
         b_legs=reader.b_legs,
         other_tenants=others,
         bad_lines=tuple(reader.bad_lines),
+        quarantined=stored.quarantined,
     )
 
 

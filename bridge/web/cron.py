@@ -10,7 +10,6 @@ runs in the thread pool; a long one holds this request until it is done.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -23,6 +22,7 @@ from bridge.errors import InvalidRequest, UnknownAction
 from bridge.jobs import JOBS
 from bridge.jobs.base import JobContext, JobSpec, run_job
 from bridge.jobs.rerate import parse_period
+from bridge.web.json_body import load_json
 from bridge.web.signing import accept_signed
 from bridge.web.state import app_state
 
@@ -56,10 +56,7 @@ async def run_cron_job(request: Request) -> JSONResponse:
 
 
 def _options(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body) if body.strip() else {}
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise InvalidRequest("The cron request body is not JSON.") from None
+    payload = load_json(body, what="The cron request body") if body.strip() else {}
     payload = {} if payload == [] else payload  # PHP's json_encode([]) is []
     if not isinstance(payload, dict):
         raise InvalidRequest("The cron request body must be a JSON object.")

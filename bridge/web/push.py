@@ -10,7 +10,9 @@ token (``bridge.store.servers.issue_push_token``), carried whichever way the PBX
     Authorization: Bearer TOKEN
 
 A wrong or missing token is a 401 before the body is read, and a body that is not JSON or holds
-anything but Vodia CDRs is a 422; either way nothing is written. Calls are stored idempotently on
+anything but a JSON object or list is a 422; either way nothing is written. A CDR in the post
+that cannot be read or stored is quarantined (counted as ``quarantined`` in the answer, listed by
+``bridge doctor``) and the rest of the post is stored. Calls are stored idempotently on
 (server, call id), so a post repeated by the PBX counts as duplicates, and filed under a service by
 the one tenant rule of :mod:`bridge.usecases.cdr_intake` (no or several owners: unassigned, and
 filed later).
@@ -27,13 +29,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from bridge.calls import CollectedCdr
+from bridge.calls import Intake, RejectedCdr
 from bridge.clock import utc_now
 from bridge.db import Database
 from bridge.errors import AuthError, InvalidRequest
 from bridge.modules.vodia_cdr import parse_vodia_cdr
 from bridge.store.servers import check_push_token
-from bridge.usecases.cdr_intake import store_pushed_cdrs
+from bridge.usecases.cdr_intake import PushReport, store_pushed_cdrs
+from bridge.web.json_body import load_json
 from bridge.web.signing import read_limited_body
 from bridge.web.state import app_state
 
@@ -52,20 +55,23 @@ async def receive_vodia_cdrs(request: Request) -> JSONResponse:
             "the token the bridge issued for this server in Vodia's CDR URL (?token=... or "
             "user:token@host)."
         )
-    records = _parse_body(await read_limited_body(request))
-    report = await run_in_threadpool(
-        store_pushed_cdrs, database, server_id, "vodia", records, now=utc_now()
-    )
+    body = await read_limited_body(request)
+    report = await run_in_threadpool(_parse_and_store, database, server_id, body)
     log.info(
-        "push.stored server=%s stored=%d duplicates=%d unassigned=%d",
+        "push.stored server=%s stored=%d duplicates=%d unassigned=%d quarantined=%d",
         server_id,
         report.stored,
         report.duplicates,
         report.unassigned,
+        report.quarantined,
     )
     # The PBX only needs to know the post arrived; calls no service owns are in the log and in
-    # `bridge doctor`, for the operator.
-    result = {"stored": report.stored, "duplicates": report.duplicates}
+    # `bridge doctor`, for the operator, and so are quarantined ones.
+    result = {
+        "stored": report.stored,
+        "duplicates": report.duplicates,
+        "quarantined": report.quarantined,
+    }
     return JSONResponse({"ok": True, "result": result})
 
 
@@ -87,17 +93,37 @@ def _token_is_valid(database: Database, server_id: int, token: str) -> bool:
         return check_push_token(conn, server_id, token)
 
 
-def _parse_body(body: bytes) -> list[CollectedCdr]:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidRequest(f"The CDR post is not JSON ({exc}).") from None
+def _parse_body(body: bytes) -> list[Intake]:
+    payload = load_json(body, what="The CDR post")
+    if not isinstance(payload, dict | list):
+        raise InvalidRequest("The CDR post must be a JSON object (one CDR) or a list of them.")
     items = payload if isinstance(payload, list) else [payload]
-    records = []
+    records: list[Intake] = []
     for number, item in enumerate(items, start=1):
         try:
             records.append(parse_vodia_cdr(item))
         except InvalidRequest as exc:
-            where = f"CDR {number} of {len(items)}: " if len(items) > 1 else ""
-            raise InvalidRequest(f"{where}{exc.message} Nothing was stored.") from None
+            # One unreadable call never costs the rest of the post: it is quarantined instead.
+            where = f"CDR {number} of {len(items)}" if len(items) > 1 else "CDR"
+            log.warning("push.cdr_rejected %s reason=%r", where, exc.message)
+            records.append(RejectedCdr(_call_id(item), exc.message, _shown(item)))
     return records
+
+
+def _parse_and_store(database: Database, server_id: int, body: bytes) -> PushReport:
+    # Parsing runs here, in the thread pool, with the store: whatever the body holds, the event
+    # loop (and so /healthz and every other request) never waits on it.
+    return store_pushed_cdrs(database, server_id, "vodia", _parse_body(body), now=utc_now())
+
+
+def _call_id(item: object) -> str:
+    if isinstance(item, dict):
+        for name in ("CallID", "callid", "call_id"):
+            value = item.get(name)
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                return str(value).strip()
+    return ""
+
+
+def _shown(item: object) -> str:
+    return json.dumps(item, ensure_ascii=False)[:2000]

@@ -13,7 +13,6 @@ Client-area calls also carry ``query``: the ``vb…`` parameters of the WHMCS pa
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -29,6 +28,7 @@ from bridge.errors import InvalidRequest, UnknownAction
 from bridge.settings import Settings
 from bridge.usecases.product_settings import list_setting_fields
 from bridge.web.client_pages import export_calls, show_client_area
+from bridge.web.json_body import load_json
 from bridge.web.license_buttons import activate_license_button, verify_license_button
 from bridge.web.module_actions import (
     change_account_package,
@@ -144,10 +144,7 @@ async def handle_module_call(request: Request) -> Response:
 
 
 def _parse_call(body: bytes, module: ModuleSpec, action: str) -> ShimCall:
-    try:
-        payload = json.loads(body) if body else {}
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidRequest(f"The request body is not JSON ({exc}).") from None
+    payload = load_json(body, what="The request body") if body else {}
     if not isinstance(payload, dict):
         raise InvalidRequest('The request body must be a JSON object {"params": {...}}.')
     params = payload.get("params", {})

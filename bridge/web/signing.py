@@ -163,7 +163,9 @@ async def accept_signed(request: Request, parse: Callable[[bytes], T]) -> T:
     now = utc_now()
     secret = str(state.settings.secret) if state.settings.secret is not None else None
     body, headers = await authenticate(request, secret, now=now)
-    parsed = parse(body)
+    request.state.authenticated = True
+    # Off the event loop: however the body is built, parsing it never holds up other requests.
+    parsed = await run_in_threadpool(parse, body)
     await run_in_threadpool(spend_nonce, state.database, headers.nonce, now)
     return parsed
 

@@ -60,6 +60,27 @@ class TestCdrImport:
         assert "1 imported" in result.stdout
         assert "line 3: start_stamp 'not a time'" in result.stderr
 
+    def test_unstorable_calls_are_quarantined_and_the_rest_imported(
+        self, demo_env: dict[str, str], tmp_path: Path
+    ) -> None:
+        """A 65-character id is imported whole (as a digest), a year-1 call set aside: no crash."""
+        csv = tmp_path / "cdrs.csv"
+        csv.write_text(
+            "xml_cdr_uuid,direction,destination_number,start_stamp,billsec\n"
+            f"{'q' * 65},outbound,14165550100,2026-01-05 10:00:00-05,60\n"
+            "old-1,outbound,14165550100,0001-01-01 10:00:00+00,60\n"
+            "fine-1,outbound,14165550100,2026-01-05 11:00:00-05,60\n"
+        )
+
+        result = _bridge(demo_env, "cdr", "import", str(csv), "--service", "1")
+        doctor = _bridge(demo_env, "doctor")
+
+        assert result.returncode == 1, result.stderr
+        assert "2 imported" in result.stdout
+        assert "0 bad line(s), 1 quarantined" in result.stdout
+        assert "1 call record(s) from server #1 could not be stored" in doctor.stdout
+        assert "start 0001-01-01 is not a plausible call time" in doctor.stdout
+
     def test_unknown_service(self, demo_env: dict[str, str]) -> None:
         """Importing for a service that does not exist says so and imports nothing."""
         result = _bridge(

@@ -10,8 +10,7 @@ use the fake's failure switches (timeouts, 500s, garbage, careless scripts) and 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from bridge.calls import CollectedCdr, Intake, RejectedCdr
 from bridge.errors import (
     InvalidAssignment,
     NotConfigured,
@@ -84,6 +84,13 @@ def _backend_adapter(
     backend: FusionPbxBackend, *, password: str | None = None, **options: int
 ) -> FusionPbxAdapter:
     return _adapter(_server(backend.port, backend, password=password), backend=backend, **options)
+
+
+def _calls(records: Iterable[Intake]) -> list[CollectedCdr]:
+    """Return fetched records, failing the test if any came rejected."""
+    calls = list(records)
+    assert all(isinstance(call, CollectedCdr) for call in calls), calls
+    return [call for call in calls if isinstance(call, CollectedCdr)]
 
 
 def _cdr(uuid: str, start: str, **values: Any) -> dict[str, Any]:
@@ -403,7 +410,7 @@ class TestExportCdrs:
             ]
         )
 
-        out, inbound, b_leg = adapter.fetch_cdrs(SERVICE, MARCH_8)
+        out, inbound, b_leg = _calls(adapter.fetch_cdrs(SERVICE, MARCH_8))
 
         assert (backend.label(out.uuid), out.direction, out.billsec) == (
             "u1",
@@ -426,7 +433,7 @@ class TestExportCdrs:
         fake.timezone = TORONTO
         fake.cdrs = [_cdr("u1", "2026-03-08 01:30:00"), _cdr("u2", "2026-03-08 03:30:00")]
 
-        before, after = fake_adapter.fetch_cdrs(None, MARCH_8)
+        before, after = _calls(fake_adapter.fetch_cdrs(None, MARCH_8))
 
         assert before.start == datetime(2026, 3, 8, 6, 30, tzinfo=UTC)
         assert after.start == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
@@ -542,15 +549,24 @@ class TestExportCdrs:
             list(adapter.fetch_cdrs(SERVICE, MARCH_8))
         adapter.close()
 
-    def test_unreadable_row_is_rejected_naming_it(
+    def test_unreadable_row_is_handed_on_rejected(
         self, adapter: FusionPbxAdapter, backend: FusionPbxBackend
     ) -> None:
-        """A row with a negative billsec stops the fetch with the row and the reason."""
-        backend.set_cdrs([_cdr("bad-row", "2026-03-08 10:00:00+00", billsec="-3")])
-        stored = re.escape(backend.uuid("bad-row"))
+        """A row with a negative billsec comes rejected, with the reason; the rest come too."""
+        backend.set_cdrs(
+            [
+                _cdr("bad-row", "2026-03-08 10:00:00+00", billsec="-3"),
+                _cdr("good-row", "2026-03-08 10:05:00+00"),
+            ]
+        )
 
-        with pytest.raises(ProviderRejected, match=rf"{stored}.*billsec '-3'"):
-            list(adapter.fetch_cdrs(SERVICE, MARCH_8))
+        bad, good = adapter.fetch_cdrs(SERVICE, MARCH_8)
+
+        assert isinstance(bad, RejectedCdr)
+        assert (bad.uuid, bad.domain) == (backend.uuid("bad-row"), TENANT)
+        assert "billsec '-3'" in bad.reason
+        assert isinstance(good, CollectedCdr)
+        assert backend.label(good.uuid) == "good-row"
 
     @pytest.mark.parametrize(
         ("failure", "error"),

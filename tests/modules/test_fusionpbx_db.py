@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from bridge.calls import CollectedCdr
+from bridge.calls import CollectedCdr, Intake, RejectedCdr
 from bridge.errors import ProviderRejected, ProviderUnavailable
 from bridge.modules.assignment import FusionPbxAssignment
 from bridge.modules.base import PbxServer, TimeWindow
@@ -72,7 +72,17 @@ def _fetch(
 ) -> list[CollectedCdr]:
     adapter = _adapter(dsn, **options)
     try:
-        return list(adapter.fetch_cdrs(assignment, MARCH_8))
+        calls = list(adapter.fetch_cdrs(assignment, MARCH_8))
+    finally:
+        adapter.close()
+    assert all(isinstance(call, CollectedCdr) for call in calls), calls
+    return [call for call in calls if isinstance(call, CollectedCdr)]
+
+
+def _fetch_all(dsn: str, **options: Any) -> list[Intake]:
+    adapter = _adapter(dsn, **options)
+    try:
+        return list(adapter.fetch_cdrs(SERVICE, MARCH_8))
     finally:
         adapter.close()
 
@@ -150,6 +160,25 @@ class TestMapping:
         )
 
         assert [cdr.billsec for cdr in _fetch(fusionpbx_db.dsn)] == [62, 72, 0]
+
+    def test_a_row_that_cannot_be_a_call_comes_rejected_and_cheaply(
+        self, fusionpbx_db: FusionPbxDatabase
+    ) -> None:
+        """billsec 1e99999 (numeric holds it) is one rejected row, not minutes of CPU or a stop."""
+        fusionpbx_db.insert(
+            _row(1, "2026-03-08 10:00:00+00", billsec="1e99999"),
+            _row(2, "2026-03-08 10:01:00+00", billsec=-4),
+            _row(3, "2026-03-08 10:02:00+00", billsec=5),
+        )
+
+        huge, negative, good = _fetch_all(fusionpbx_db.dsn)
+
+        assert isinstance(huge, RejectedCdr)
+        assert isinstance(negative, RejectedCdr)
+        assert ("billsec" in huge.reason, "billsec" in negative.reason) == (True, True)
+        assert huge.domain == negative.domain == TENANT
+        assert isinstance(good, CollectedCdr)
+        assert good.billsec == 5
 
     def test_empty_and_unknown_directions_are_local(
         self, fusionpbx_db: FusionPbxDatabase, caplog: pytest.LogCaptureFixture

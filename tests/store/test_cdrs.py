@@ -5,17 +5,21 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from bridge.calls import CollectedCdr
+from bridge.calls import CollectedCdr, Intake, RejectedCdr
 from bridge.rating.models import Cdr, Direction
 from bridge.store.cdrs import (
     count_cdrs,
     get_watermark,
     iter_service_cdrs,
+    list_quarantined,
     set_watermark,
     store_cdrs,
+    stored_uuid,
 )
+from bridge.store.tables import cdr_quarantine
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 TORONTO_WINTER = timezone(timedelta(hours=-5))
@@ -61,6 +65,56 @@ class TestStoreCdrs:
         }
 
         assert stored == {"u1": "Zoë <b>\U0001f600</b>", "u2": "x" * 255}
+
+    def test_over_long_ids_are_kept_apart_by_digest_never_cut(self, conn: Connection) -> None:
+        """Two 65-character ids sharing 64 characters stay two calls; each is stored once."""
+        first, second = "v" * 64 + "1", "v" * 64 + "2"
+
+        batch = [_cdr(first), _cdr(second)]
+        results = [store_cdrs(conn, 7, batch, now=NOW, service_id=5) for _ in range(2)]
+
+        assert [(r.inserted, r.duplicates, r.quarantined) for r in results] == [
+            (2, 0, 0),
+            (0, 2, 0),
+        ]
+        stored = {c.uuid for c in iter_service_cdrs(conn, 5, NOW - timedelta(days=1), NOW)}
+        assert stored == {stored_uuid(first), stored_uuid(second)}
+        assert stored_uuid(first) != stored_uuid(second)
+        assert len(stored_uuid(first)) == 64
+        assert stored_uuid(first).startswith("sha256:")
+
+    def test_an_unstorable_record_is_quarantined_and_the_batch_kept(self, conn: Connection) -> None:
+        """Seconds over the column, a year-1 start and a rejected row are set aside, once each."""
+        huge = dataclasses.replace(
+            _cdr("huge"), call=dataclasses.replace(_cdr("huge").call, billsec=2**31)
+        )
+        ancient = _cdr("ancient", start=datetime(1, 1, 2, tzinfo=UTC))
+        rejected = RejectedCdr("", "billsec '1e999999' is not a number of seconds", "{...}")
+        batch: list[Intake] = [_cdr("u1"), huge, ancient, rejected, _cdr("u2")]
+
+        first = store_cdrs(conn, 7, batch, now=NOW)
+        again = store_cdrs(conn, 7, batch, now=NOW)
+
+        assert (first.inserted, first.duplicates, first.quarantined) == (2, 0, 3)
+        assert (again.inserted, again.duplicates, again.quarantined) == (0, 2, 3)
+        assert count_cdrs(conn, 7) == 2
+        (aside,) = list_quarantined(conn)
+        assert (aside.server_id, aside.records) == (7, 3)
+        reasons = set(conn.execute(select(cdr_quarantine.c.reason)).scalars())
+        assert reasons == {
+            "billsec 2147483648 is out of range (0 to 2147483647)",
+            "start 0001-01-02 is not a plausible call time",
+            "billsec '1e999999' is not a number of seconds",
+        }
+
+    def test_text_no_column_can_hold_is_replaced_not_fatal(self, conn: Connection) -> None:
+        """A lone surrogate in a caller name (JSON allows "\\ud800") costs only that character."""
+        odd = dataclasses.replace(_cdr("u1"), caller_name="Bad \ud800 name")
+
+        result = store_cdrs(conn, 7, [odd], now=NOW, service_id=5)
+
+        (stored,) = iter_service_cdrs(conn, 5, NOW - timedelta(days=1), NOW)
+        assert (result.inserted, stored.caller_name) == (1, "Bad ? name")
 
     def test_same_uuid_on_another_server_is_another_call(self, conn: Connection) -> None:
         """Uniqueness is per server: two PBXes may reuse a call id."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from starlette.datastructures import Secret
 
-from bridge.calls import CollectedCdr
+from bridge.calls import CollectedCdr, Intake
 from bridge.db import BoundDatabase
 from bridge.errors import ProviderUnavailable
 from bridge.modules.assignment import Assignment, VodiaAssignment
@@ -28,7 +29,7 @@ from bridge.modules.base import (
 )
 from bridge.rating import Package
 from bridge.rating.models import Cdr, Direction
-from bridge.store.cdrs import get_watermark, list_unassigned_cdrs
+from bridge.store.cdrs import get_watermark, list_quarantined, list_unassigned_cdrs, stored_uuid
 from bridge.store.packages import save_package
 from bridge.store.servers import save_server_settings
 from bridge.store.tables import cdrs
@@ -170,6 +171,36 @@ class TestPerServiceCollection:
         assert (second.inserted, second.scopes[0].duplicates) == (1, 1)
         assert fake[1].windows[0][1] == TimeWindow(NOW - timedelta(hours=6), later)
         assert [uuid for uuid, _ in _stored(conn)] == ["v1", "v2"]
+
+    def test_one_bad_record_is_set_aside_and_the_watermark_still_moves(
+        self, conn: Connection
+    ) -> None:
+        """A 65-character Vodia id is kept (as a digest) and an unstorable duration quarantined."""
+        server = make_server(conn, module="vodia", hostname="vodia.example.net")
+        product = make_product(conn, module="vodia")
+        service = make_service(
+            conn, make_client(conn), product_id=product, server_id=server,
+            domain="rucken.example.com | 5484815577", username="8300",
+        )  # fmt: skip
+        long_id = _call("x" * 65, "rucken.example.com", NOW - 3 * HOUR)
+        too_long = CollectedCdr(
+            dataclasses.replace(long_id.call, uuid="huge", billsec=2**31), domain=long_id.domain
+        )
+        calls = [long_id, too_long, _call("v2", "rucken.example.com", NOW - 2 * HOUR)]
+
+        def adapters(pbx: PbxServer) -> ScriptedPbx:
+            return ScriptedPbx(pbx, calls)
+
+        report = collect_cdrs(BoundDatabase(conn), key=None, now=NOW, adapters=adapters)
+        again = collect_cdrs(BoundDatabase(conn), key=None, now=NOW + HOUR, adapters=adapters)
+
+        assert (report.inserted, report.quarantined, report.errors) == (2, 1, ())
+        assert (again.inserted, again.quarantined, again.errors) == (0, 1, ())
+        assert get_watermark(conn, server, f"service:{service}") == NOW + HOUR
+        assert _stored(conn) == [(stored_uuid("x" * 65), service), ("v2", service)]
+        (aside,) = list_quarantined(conn)
+        assert (aside.server_id, aside.records) == (server, 1)
+        assert "billsec 2147483648 is out of range" in aside.reason
 
     def test_failure_part_way_keeps_the_watermark_and_loses_nothing(self, conn: Connection) -> None:
         """A PBX dying mid-fetch is reported; the next run fetches the window again, completely."""
@@ -352,7 +383,7 @@ class TestFilingByTenant:
             conn, make_client(conn), product_id=product, server_id=server,
             domain="rucken.example.com | 5484815577", username="8300",
         )  # fmt: skip
-        calls = [
+        calls: list[Intake] = [
             _call("p1", "rucken.example.com", NOW - HOUR),
             _call("p2", "nobody.example.com", NOW - HOUR),
         ]

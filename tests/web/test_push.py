@@ -16,7 +16,7 @@ from bridge.app import create_app
 from bridge.clock import utc_now
 from bridge.db import BoundDatabase
 from bridge.settings import Settings
-from bridge.store.cdrs import count_cdrs
+from bridge.store.cdrs import count_cdrs, list_quarantined
 from bridge.store.servers import issue_push_token
 from bridge.store.tables import cdrs
 from bridge.web.signing import MAX_BODY_BYTES
@@ -99,9 +99,9 @@ class TestStorePushedCdrs:
 
         assert [a.status_code for a in answers] == [200, 200, 200]
         assert [a.json()["result"] for a in answers] == [
-            {"stored": 1, "duplicates": 0},
-            {"stored": 0, "duplicates": 1},
-            {"stored": 0, "duplicates": 1},
+            {"stored": 1, "duplicates": 0, "quarantined": 0},
+            {"stored": 0, "duplicates": 1, "quarantined": 0},
+            {"stored": 0, "duplicates": 1, "quarantined": 0},
         ]
         assert _stored(conn, server_id) == [("mte7y70@pbx", None, "outbound", 62)]
 
@@ -111,7 +111,10 @@ class TestStorePushedCdrs:
         """A WebCDR posted to ``?token=`` is stored as an inbound call with its answered seconds."""
         answer = _post(client, server_id, WEBCDR, params={"token": token})
 
-        assert answer.json() == {"ok": True, "result": {"stored": 1, "duplicates": 0}}
+        assert answer.json() == {
+            "ok": True,
+            "result": {"stored": 1, "duplicates": 0, "quarantined": 0},
+        }
         assert _stored(conn, server_id) == [("1490779371@10.254.43.9", None, "inbound", 95)]
 
     def test_basic_auth_password_is_the_token(
@@ -129,7 +132,7 @@ class TestStorePushedCdrs:
         """A JSON list with a leg, a WebCDR and a repeat of the leg stores two calls."""
         answer = _post(client, server_id, [LEG, WEBCDR, LEG], headers=_bearer(token))
 
-        assert answer.json()["result"] == {"stored": 2, "duplicates": 1}
+        assert answer.json()["result"] == {"stored": 2, "duplicates": 1, "quarantined": 0}
         assert count_cdrs(conn, server_id) == 2
 
     def test_calls_go_to_the_service_of_their_tenant(
@@ -198,15 +201,21 @@ class TestRefusedPushes:
         assert answer.status_code == 422
         assert "not JSON" in answer.json()["error"]["message"]
 
-    def test_unknown_shape_in_a_list_rejects_the_whole_post(
+    def test_an_unreadable_record_is_quarantined_and_the_rest_stored(
         self, client: TestClient, conn: Connection, server_id: int, token: str
     ) -> None:
-        """One foreign record fails the post, naming which one, and the good ones are not kept."""
-        answer = _post(client, server_id, [LEG, {"event": "NewCdr"}], headers=_bearer(token))
+        """A foreign record is quarantined, a 65-character call id kept: nothing else is lost."""
+        long_id = {**LEG, "CallID": "c" * 65}
+        answer = _post(
+            client, server_id, [LEG, {"event": "NewCdr"}, long_id], headers=_bearer(token)
+        )
 
-        assert answer.status_code == 422
-        assert answer.json()["error"]["message"].startswith("CDR 2 of 2: Not a Vodia CDR")
-        assert count_cdrs(conn, server_id) == 0
+        assert answer.status_code == 200
+        assert answer.json()["result"] == {"stored": 2, "duplicates": 0, "quarantined": 1}
+        assert count_cdrs(conn, server_id) == 2
+        (aside,) = list_quarantined(conn)
+        assert (aside.server_id, aside.records) == (server_id, 1)
+        assert aside.reason.startswith("Not a Vodia CDR")
 
     def test_oversized_body_is_refused(
         self, client: TestClient, conn: Connection, server_id: int, token: str
