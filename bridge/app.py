@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bridge.db import Database, EngineDatabase, make_engine
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, ConfigError, DatabaseError
 from bridge.settings import Settings, load_settings
 from bridge.web.access_log import AccessLog
 from bridge.web.cron import run_cron_job
@@ -79,7 +79,21 @@ async def render_bridge_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BridgeError)
     level = logging.ERROR if exc.status_code >= 500 else logging.WARNING
     log.log(level, "request.rejected path=%s code=%s", request.url.path, exc.code)
-    return JSONResponse(exc.to_payload(), status_code=exc.status_code)
+    payload = exc.to_payload()
+    if isinstance(exc, DatabaseError | ConfigError) and not _authenticated(request):
+        # Database and configuration messages name hosts, ports and driver errors: they are for
+        # the WHMCS admin (signed calls) and the log, not for whoever reached a public endpoint.
+        log.log(level, "request.detail path=%s message=%s", request.url.path, exc.message)
+        payload["error"]["message"] = _HIDDEN
+    return JSONResponse(payload, status_code=exc.status_code)
+
+
+_HIDDEN = "The bridge cannot serve this request right now; its log says why."
+
+
+def _authenticated(request: Request) -> bool:
+    """Tell whether the request passed signing (:func:`bridge.web.signing.accept_signed`)."""
+    return bool(getattr(request.state, "authenticated", False))
 
 
 async def render_http_error(request: Request, exc: Exception) -> Response:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from bridge import __version__
 from bridge.commands import jobs, license, pbx, rating, service
 from bridge.errors import BridgeError
+from bridge.log_lines import configure_logging
 from bridge.settings import load_settings
 
 EXIT_ERROR = 2
@@ -25,11 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level,
-            format="%(asctime)s %(levelname)s %(name)s %(message)s",
-            stream=sys.stderr,
-        )
+        configure_logging(settings.log_level, sys.stderr)
         # Alembic narrates every connection at INFO; the commands report the outcome themselves.
         logging.getLogger("alembic").setLevel(logging.WARNING)
         status: int = args.run(args, settings)

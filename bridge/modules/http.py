@@ -28,6 +28,9 @@ from bridge.modules.base import PbxServer
 from bridge.redact import redact
 
 log = logging.getLogger("bridge.modules.http")
+# httpx logs every request's full URL at INFO, and some URLs carry a secret (a LesNet CDR link's
+# token): the bridge logs its own calls, without query strings, so httpx's are kept quiet.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
 # For services asked in the middle of an admin's or client's page (the license server): when slow,

@@ -121,6 +121,21 @@ class TestFetchCdrs:
         assert adapter.last_fetch.outside_window == 2  # 09:59:59 and 11:00 local
         assert adapter.last_fetch.file.other_peers == 1
 
+    def test_a_token_in_the_cdr_link_never_reaches_the_log(
+        self,
+        adapter: LesNetAdapter,
+        portal: Served,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """At the default INFO level, no logger (httpx's included) writes the link's query."""
+        caplog.set_level(logging.INFO)
+        service = _assignment(portal.url + PATH + "?token=cdr-link-token-9f8e7d")
+
+        list(adapter.fetch_cdrs(service, EVER))
+
+        assert caplog.records, "the fetch logs something"
+        assert "cdr-link-token-9f8e7d" not in caplog.text
+
     def test_the_cdr_link_may_live_on_another_host_than_the_server(
         self, make_adapter: MakeAdapter, service: LesNetAssignment
     ) -> None:

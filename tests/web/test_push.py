@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 from starlette.testclient import TestClient
 
 from bridge.app import create_app
 from bridge.clock import utc_now
-from bridge.db import BoundDatabase
+from bridge.db import BoundDatabase, EngineDatabase, make_engine
 from bridge.settings import Settings
 from bridge.store.cdrs import count_cdrs, list_quarantined
 from bridge.store.servers import issue_push_token
@@ -216,6 +216,53 @@ class TestRefusedPushes:
         (aside,) = list_quarantined(conn)
         assert (aside.server_id, aside.records) == (server_id, 1)
         assert aside.reason.startswith("Not a Vodia CDR")
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'{"CallID": ' + b"9" * 5000 + b"}",
+            b"[" * 100_000 + b"]" * 100_000,
+            b'{"CallID": "\\udfff", "Direction": "O"}',
+            b"Infinity",
+            b"42",
+        ],
+        ids=["5000-digit integer", "100000-deep", "lone surrogate", "Infinity", "a number"],
+    )
+    def test_json_python_refuses_oddly_is_a_422(
+        self, client: TestClient, conn: Connection, server_id: int, token: str, body: bytes
+    ) -> None:
+        """A body json.loads meets with ValueError or RecursionError is a 422 storing nothing."""
+        answer = client.post(f"/v1/cdr/vodia/{server_id}", content=body, headers=_bearer(token))
+
+        assert (answer.status_code, answer.json()["error"]["code"]) == (422, "invalid_request")
+        assert count_cdrs(conn, server_id) == 0
+        assert list_quarantined(conn) == []
+
+    def test_hostile_numbers_are_quarantined_at_once(
+        self, client: TestClient, conn: Connection, server_id: int, token: str
+    ) -> None:
+        """An end time of 1e999999 (text or JSON number) costs one quarantined record, no CPU."""
+        posts = [
+            {**LEG, "CallID": "e1", "TimeEnd": "1e999999"},
+            {**LEG, "CallID": "e2", "TimeConnected": 1e308, "TimeEnd": 1e308},
+            {**WEBCDR, "callid": "e3", "end": "99999999999.999999999"},
+        ]
+
+        answer = _post(client, server_id, posts, headers=_bearer(token))
+
+        assert answer.json()["result"] == {"stored": 0, "duplicates": 0, "quarantined": 3}
+
+    def test_a_database_outage_is_not_described_to_the_caller(self, mariadb_url: URL) -> None:
+        """An unauthenticated push while the database is down is a 503 naming no host or port."""
+        settings = Settings(database_url=mariadb_url.set(host="127.0.0.1", port=1))
+        app = create_app(settings, database=EngineDatabase(make_engine(settings)))
+        with TestClient(app) as http:
+            answer = _post(http, 7, LEG, headers=_bearer("whatever"))
+
+        assert answer.status_code == 503
+        assert answer.json()["error"]["code"] == "database_unavailable"
+        assert "127.0.0.1" not in answer.text
+        assert ":1" not in answer.text
 
     def test_oversized_body_is_refused(
         self, client: TestClient, conn: Connection, server_id: int, token: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from starlette.testclient import TestClient
@@ -63,6 +64,28 @@ class TestBadCalls:
         """A signed body that is not JSON is a 422 and spends no nonce."""
         path = "/v1/whmcs/fusionpbx/meta"
         body = b"params=1&whmcs=2"
+
+        response = http.post(path, content=body, headers=signing_headers(path, body))
+
+        assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_request")
+        assert conn.execute(select(func.count()).select_from(nonces)).scalar_one() == 0
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'{"params": {"n": ' + b"9" * 5000 + b"}}",
+            b"[" * 100_000 + b"]" * 100_000,
+            b'{"params": {"name": "\\ud800"}}',
+            b'{"params": {"n": NaN}}',
+            b"\xff\xfe{}",
+        ],
+        ids=["5000-digit integer", "100000-deep", "lone surrogate", "NaN", "not UTF-8"],
+    )
+    def test_json_python_refuses_oddly_is_a_422(
+        self, http: TestClient, conn: Connection, body: bytes
+    ) -> None:
+        """What json.loads meets with ValueError or RecursionError is a 422, never a 500."""
+        path = "/v1/whmcs/fusionpbx/meta"
 
         response = http.post(path, content=body, headers=signing_headers(path, body))
 
