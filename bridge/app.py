@@ -53,6 +53,7 @@ def create_app(
         if engine is not None:
             engine.dispose()
 
+    state = AppState(settings, database)
     app = Starlette(
         routes=[
             Route("/", show_index, methods=["GET"]),
@@ -70,7 +71,7 @@ def create_app(
         middleware=[Middleware(AccessLog)],
         lifespan=lifespan,
     )
-    app.state.bridge = AppState(settings, database)
+    app.state.bridge = state
     return app
 
 

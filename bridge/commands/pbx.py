@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from bridge.errors import InvalidRequest
 from bridge.settings import Settings
 from bridge.store.servers import get_server_settings, issue_push_token, save_server_settings
 from bridge.usecases.cdr_intake import collect_cdrs, import_cdr_file
+from bridge.whmcs.services import find_server
 
 EXIT_PROBLEMS = 1
 
@@ -93,7 +95,6 @@ def run_cdr_import(args: argparse.Namespace, settings: Settings) -> int:
                 lines=lines,
                 source=path.name,
                 zone=zone,
-                key=settings.encryption_key,
                 now=utc_now(),
             )
     except OSError as exc:
@@ -118,8 +119,13 @@ def run_cdr_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_server_set(args: argparse.Namespace, settings: Settings) -> int:
     """Store the bridge's settings for a WHMCS server; secrets are prompted for, never argv."""
-    values = {name: _read_secret(name) for name in args.secret or ()}
+    values = _read_secrets(args.secret or ())
     with open_database(settings) as database, database.transaction() as conn:
+        if find_server(conn, args.server) is None:
+            raise InvalidRequest(
+                f"WHMCS has no server #{args.server} (tblservers.id); check the id in WHMCS under "
+                "System Settings > Servers."
+            )
         saved = save_server_settings(
             conn,
             args.server,
@@ -161,10 +167,28 @@ def _describe(server_id: int, zone: str, source: str, secrets: Any) -> str:
     )
 
 
-def _read_secret(name: str) -> str:
-    if sys.stdin.isatty():
-        return getpass.getpass(f"{name}: ")
-    return sys.stdin.readline().rstrip("\n")
+def _read_secrets(names: Sequence[str]) -> dict[str, str]:
+    """Read one value per secret name (a prompt, or one stdin line each); refuse gaps."""
+    values = {}
+    for number, name in enumerate(names, start=1):
+        if sys.stdin.isatty():
+            value = getpass.getpass(f"{name}: ")
+        else:
+            line = sys.stdin.readline()
+            if not line:
+                raise InvalidRequest(
+                    f"--secret {name}: stdin ended after {number - 1} line(s), but {len(names)} "
+                    "secret name(s) were given; send one line per --secret, in order."
+                )
+            value = line.rstrip("\r\n")
+        if not value:
+            # Saving an empty value would delete the stored secret without saying so.
+            raise InvalidRequest(
+                f"--secret {name}: the value is empty; nothing was changed. Give the secret's "
+                "value (one line on stdin, or at the prompt)."
+            )
+        values[name] = value
+    return values
 
 
 def _parse_since(text: str) -> datetime:

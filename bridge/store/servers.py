@@ -54,6 +54,14 @@ def get_server_settings(conn: Connection, server_id: int, *, key: Secret | None)
     )
 
 
+def get_server_timezone(conn: Connection, server_id: int) -> ZoneInfo:
+    """Return the PBX timezone of ``server_id`` (UTC when none is stored), reading no secret."""
+    zone = conn.execute(
+        select(servers.c.timezone).where(servers.c.server_id == server_id)
+    ).scalar_one_or_none()
+    return ZoneInfo(zone or "UTC")
+
+
 def save_server_settings(
     conn: Connection,
     server_id: int,

@@ -58,8 +58,8 @@ from bridge.store.cdrs import (
     set_watermark,
     store_cdrs,
 )
-from bridge.store.servers import get_server_settings
-from bridge.usecases.pbx_servers import load_pbx_servers
+from bridge.store.servers import get_server_timezone
+from bridge.usecases.pbx_servers import read_pbx_servers
 from bridge.whmcs.customfields import get_service_fields
 from bridge.whmcs.services import Service, get_service, list_server_services
 
@@ -235,10 +235,12 @@ def collect_cdrs(
     """
     with database.transaction() as conn:
         servers = []
-        for pbx, settings in load_pbx_servers(conn, key=key, server_id=server_id):
+        loaded, broken = read_pbx_servers(conn, key=key, server_id=server_id)
+        for pbx, settings in loaded:
             directory = TenantDirectory.build(conn, pbx.id, pbx.module)
             servers.append((pbx, settings.cdr_source, directory))
-    reports: list[ScopeReport] = []
+    # A server whose settings cannot be read fails alone; the others are collected.
+    reports = [ScopeReport(b.server_id, WHOLE_SERVER, error=b.message) for b in broken]
     reattributed = 0
     for pbx, cdr_source, directory in servers:
         reports.extend(directory.problems)
@@ -367,19 +369,19 @@ def import_cdr_file(
     lines: Iterable[str],
     source: str,
     zone: ZoneInfo | None,
-    key: Secret | None,
     now: datetime,
 ) -> FileImport:
     """Import a FusionPBX CDR CSV export for one service; good lines are kept, bad ones listed.
 
-    Calls are read in the server's timezone unless ``zone`` is given.
+    Calls are read in the server's timezone unless ``zone`` is given. No PBX secret is read, so
+    an import works whatever state the server's stored secrets are in.
     """
     with database.transaction() as conn:
         service = get_service(conn, service_id)
         if service.server is None:
             raise InvalidRequest(f"Service #{service.id} has no server; assign one in WHMCS.")
         server_id = service.server.id
-        server_zone = get_server_settings(conn, server_id, key=key).timezone
+        server_zone = get_server_timezone(conn, server_id)
         tenant = _tenant_or_none(service, get_service_fields(conn, service.id))
     reader = FusionPbxCsvReader(lines, source=source, zone=zone or server_zone)
     records = list(reader.cdrs())

@@ -11,7 +11,6 @@ from starlette.responses import JSONResponse
 
 from bridge import __version__
 from bridge.errors import BridgeError
-from bridge.usecases.pbx_health import check_pbxes
 from bridge.web.state import app_state
 
 log = logging.getLogger("bridge.web.health")
@@ -33,9 +32,9 @@ async def show_health(request: Request) -> JSONResponse:
     checks: dict[str, Any] = {"database": check}
     failed = [] if check["ok"] else ["database"]
     if check["ok"] and request.query_params.get("pbx") in ("1", "true", "yes"):
-        # PBX checks call out to every server, so they run only when asked for.
-        key = state.settings.encryption_key
-        pbxes = await run_in_threadpool(check_pbxes, database, key=key)
+        # PBX checks call out to every server, so they run only when asked for, once per
+        # PBX_HEALTH_TTL for all callers, on threads of their own (bridge/web/shared_check.py).
+        pbxes, age = await state.pbx_health.get()
         checks["pbx"] = {
             str(pbx.server_id): {
                 "name": pbx.name,
@@ -49,7 +48,10 @@ async def show_health(request: Request) -> JSONResponse:
             if not pbx.ok:
                 log.warning("health.pbx_failed server=%s message=%s", pbx.server_id, pbx.message)
                 failed.append(f"pbx {pbx.server_id}")
-    body: dict[str, Any] = {"ok": not failed, "result": {"checks": checks}}
+    result: dict[str, Any] = {"checks": checks}
+    if "pbx" in checks:
+        result["pbx_checked_seconds_ago"] = round(age, 1)
+    body: dict[str, Any] = {"ok": not failed, "result": result}
     if failed:
         body["error"] = {"code": "unhealthy", "message": f"failed: {', '.join(failed)}"}
     return JSONResponse(body, status_code=503 if failed else 200)

@@ -195,6 +195,13 @@ def list_voip_servers(conn: Connection) -> list[Server]:
     return [server for row in rows if (server := _server_from_row(row)) is not None]
 
 
+def find_server(conn: Connection, server_id: int) -> Server | None:
+    """Return WHMCS's server ``server_id`` (whatever its module, enabled or not), if it exists."""
+    row = conn.execute(select(*_server_columns()).where(servers.c.id == server_id)).mappings()
+    found = row.first()
+    return None if found is None else _server_from_row(found)
+
+
 def set_service_status(
     conn: Connection, service_id: int, status: ServiceStatus, *, suspend_reason: str = ""
 ) -> None:

@@ -118,6 +118,29 @@ class TestServerSettings:
         assert first.stdout != second.stdout
         assert "/v1/cdr/vodia/2" in first.stderr
 
+    @pytest.mark.parametrize(
+        ("args", "stdin", "said"),
+        [
+            (("1", "--secret", "db_dsn", "--secret", "api_password"), "only-one\n", "stdin ended"),
+            (("1", "--secret", "db_dsn"), "\n", "the value is empty; nothing was changed"),
+            (("1", "--secret", "db_dsn"), "", "stdin ended after 0 line(s)"),
+            (("4242", "--timezone", "UTC"), "", "WHMCS has no server #4242"),
+        ],
+        ids=["fewer lines than names", "empty line", "no stdin", "unknown server"],
+    )
+    def test_set_refuses_what_it_cannot_honour(
+        self, demo_env: dict[str, str], args: tuple[str, ...], stdin: str, said: str
+    ) -> None:
+        """Missing or empty secret values and unknown servers are errors that change nothing."""
+        before = _bridge(demo_env, "server", "show", "1").stdout
+
+        result = _bridge(demo_env, "server", "set", *args, stdin=stdin)
+
+        assert result.returncode == 2
+        assert said in result.stderr
+        assert "Traceback" not in result.stderr
+        assert _bridge(demo_env, "server", "show", "1").stdout == before
+
     def test_secrets_need_the_encryption_key(self, demo_env: dict[str, str]) -> None:
         """Without BRIDGE_ENCRYPTION_KEY a secret is refused, with what to set."""
         env = {k: v for k, v in demo_env.items() if k != "BRIDGE_ENCRYPTION_KEY"}

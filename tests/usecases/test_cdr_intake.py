@@ -33,7 +33,7 @@ from bridge.store.cdrs import get_watermark, list_quarantined, list_unassigned_c
 from bridge.store.packages import save_package
 from bridge.store.servers import save_server_settings
 from bridge.store.tables import cdrs
-from bridge.usecases.cdr_intake import collect_cdrs, store_pushed_cdrs
+from bridge.usecases.cdr_intake import collect_cdrs, import_cdr_file, store_pushed_cdrs
 from bridge.usecases.usage import RatePlans, rate_service_usage
 from bridge.whmcs.cycles import BillingPeriod
 from bridge.whmcs.services import get_service
@@ -46,6 +46,7 @@ __all__ = ["_fusionpbx_database", "_fusionpbx_db"]  # PostgreSQL fixtures used h
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 KEY = Secret(base64.urlsafe_b64encode(b"k" * 32).decode())
+OTHER_KEY = Secret(base64.urlsafe_b64encode(b"o" * 32).decode())
 TENANT = "acme.pbx.example.com"
 
 
@@ -201,6 +202,30 @@ class TestPerServiceCollection:
         (aside,) = list_quarantined(conn)
         assert (aside.server_id, aside.records) == (server, 1)
         assert "billsec 2147483648 is out of range" in aside.reason
+
+    def test_a_secret_under_another_key_fails_its_server_alone(self, conn: Connection) -> None:
+        """A server whose secret cannot be decrypted is reported failing; the others collect."""
+        broken = make_server(conn, module="vodia", hostname="old.example.net")
+        save_server_settings(
+            conn, broken, key=OTHER_KEY, now=NOW, secret_values={"api_password": "x"}
+        )
+        server = make_server(conn, module="vodia", hostname="vodia.example.net")
+        product = make_product(conn, module="vodia")
+        service = make_service(
+            conn, make_client(conn), product_id=product, server_id=server,
+            domain="rucken.example.com | 5484815577", username="8300",
+        )  # fmt: skip
+        calls = [_call("v1", "rucken.example.com", NOW - HOUR)]
+
+        report = collect_cdrs(
+            BoundDatabase(conn), key=KEY, now=NOW, adapters=lambda pbx: ScriptedPbx(pbx, calls)
+        )
+
+        ((failed, error),) = [(scope.server_id, scope.error) for scope in report.errors]
+        assert failed == broken
+        assert error is not None
+        assert "cannot be decrypted" in error
+        assert _stored(conn) == [("v1", service)]
 
     def test_failure_part_way_keeps_the_watermark_and_loses_nothing(self, conn: Connection) -> None:
         """A PBX dying mid-fetch is reported; the next run fetches the window again, completely."""
@@ -435,3 +460,27 @@ def _pg_row(number: int, *, start: datetime, recorded: datetime) -> dict[str, ob
         "billsec": 30,
         "leg": "a",
     }
+
+
+class TestImport:
+    def test_an_unreadable_secret_does_not_stop_an_import(self, conn: Connection) -> None:
+        """Importing a CSV needs no PBX secret, so a secret under another key changes nothing."""
+        server = make_server(conn, module="fusionpbx")
+        save_server_settings(
+            conn, server, key=OTHER_KEY, now=NOW, timezone="America/Toronto",
+            secret_values={"api_password": "x"},
+        )  # fmt: skip
+        service = make_service(conn, make_client(conn), server_id=server, domain=TENANT)
+        lines = [
+            "xml_cdr_uuid,direction,destination_number,start_stamp,billsec\n",
+            "imp-1,outbound,14165550100,2026-01-05 10:00:00,60\n",
+        ]
+
+        report = import_cdr_file(
+            BoundDatabase(conn), service_id=service, lines=lines, source="cdrs.csv", zone=None,
+            now=NOW,
+        )  # fmt: skip
+
+        assert (report.imported, report.quarantined, report.bad_lines) == (1, 0, ())
+        (stored,) = conn.execute(select(cdrs.c.start_utc)).scalars()
+        assert stored == datetime(2026, 1, 5, 15, 0)  # read in the server's zone, Toronto

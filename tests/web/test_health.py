@@ -106,3 +106,48 @@ class TestPbxHealth:
         assert checks[str(down)]["ok"] is False
         assert response.json()["error"]["message"] == f"failed: pbx {down}"
         assert fake.password not in response.text
+
+    def test_a_secret_under_another_key_fails_only_its_server(
+        self, settings: Settings, database: BoundDatabase, conn: Connection
+    ) -> None:
+        """A server whose secret cannot be decrypted is one failed check, not a 500."""
+        broken = make_server(conn, module="fusionpbx", hostname="127.0.0.1")
+        other = Secret(base64.urlsafe_b64encode(b"o" * 32).decode())
+        save_server_settings(
+            conn, broken, key=other, now=datetime.now(UTC), secret_values={"api_password": "x"}
+        )
+        app = create_app(replace(settings, encryption_key=KEY), database=database)
+        with TestClient(app) as http:
+            response = http.get("/healthz?pbx=1")
+
+        assert response.status_code == 503
+        assert response.json()["result"]["checks"]["pbx"][str(broken)]["ok"] is False
+        assert response.json()["error"]["message"] == f"failed: pbx {broken}"
+
+    def test_one_round_of_checks_answers_every_caller_for_a_while(
+        self,
+        settings: Settings,
+        database: BoundDatabase,
+        conn: Connection,
+        switchboard: Switchboard,
+    ) -> None:
+        """Three ?pbx=1 calls in a row ask the PBX once; the later ones say how old it is."""
+        fake = FakeFusionPbx()
+        with switchboard.plug(fake.app) as served:
+            up = make_server(conn, module="fusionpbx", hostname=served.host)
+            conn.execute(
+                servers.update()
+                .where(servers.c.id == up)
+                .values(port=served.port, secure="", username=fake.username)
+            )
+            save_server_settings(
+                conn, up, key=KEY, now=datetime.now(UTC),
+                secret_values={"api_password": fake.password},
+            )  # fmt: skip
+            app = create_app(replace(settings, encryption_key=KEY), database=database)
+            with TestClient(app) as http:
+                answers = [http.get("/healthz?pbx=1") for _ in range(3)]
+
+        assert [answer.status_code for answer in answers] == [200, 200, 200]
+        assert len(fake.requests) == 1
+        assert all(a.json()["result"]["pbx_checked_seconds_ago"] >= 0 for a in answers)

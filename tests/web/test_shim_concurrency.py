@@ -1,4 +1,4 @@
-"""Signed shim calls in parallel on MariaDB: every valid call succeeds, every replay is refused.
+"""Signed calls, CDR pushes and health checks in parallel on MariaDB: no 5xx, nothing starved.
 
 WHMCS's admin pages and its cron call the bridge at the same time, so this runs the real app under
 uvicorn on loopback against a committed MariaDB database (the per-test rolled-back connection
@@ -7,10 +7,13 @@ would serialise everything) and fires a burst of signed calls from a thread pool
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -22,9 +25,14 @@ from starlette.testclient import TestClient
 from bridge.app import create_app
 from bridge.db import EngineDatabase, make_engine
 from bridge.settings import Settings
+from bridge.store.cdrs import count_cdrs, list_quarantined
+from bridge.store.servers import issue_push_token, save_server_settings
 from bridge.store.tables import nonces
+from bridge.whmcs.tables import servers
 from tests.conftest import TEST_SECRET, throwaway_whmcs_database
-from tests.fakes import Served, serve
+from tests.factories.whmcs import make_server
+from tests.fakes import Served, Switchboard, serve
+from tests.fakes.fusionpbx import FakeFusionPbx
 from tests.web.signing_helpers import signing_headers
 
 CALLS = 200
@@ -117,3 +125,105 @@ def test_a_purge_kept_waiting_does_not_fail_the_call(
 
     assert (blocked.status_code, after.status_code, left) == (200, 200, 0)
     assert "nonce.purge_skipped" in caplog.text
+
+
+KEY = Secret(base64.urlsafe_b64encode(b"c" * 32).decode())
+TENANT = "load.example.net"
+
+
+def _leg(call_id: str) -> dict[str, Any]:
+    return {
+        "action": "call-data-record", "CallID": call_id, "Direction": "O", "TrunkID": "1",
+        "LocalParty": "<sip:100@load.example.net>", "RemoteParty": "<sip:14165550100@trunk>",
+        "Domain": TENANT, "TimeStart": "1764590400", "TimeConnected": "1764590402",
+        "TimeEnd": "1764590462",
+    }  # fmt: skip
+
+
+def test_pushes_and_signed_calls_in_parallel_never_fail(mariadb_url: URL) -> None:
+    """200 Vodia posts (repeats and a bad record among them) and 100 signed calls: no 5xx."""
+    with throwaway_whmcs_database(mariadb_url, "pushload", migrate=True) as url:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            server = make_server(conn, module="vodia")
+            token = issue_push_token(conn, server, now=datetime.now(UTC))
+        settings = Settings(database_url=url, secret=Secret(TEST_SECRET), database_configured=True)
+        database = EngineDatabase(make_engine(settings))
+        # 100 distinct calls each posted twice, every tenth post carrying an unreadable record.
+        posts = [
+            [_leg(f"load-{n % 100}")] + ([{"CallID": f"bad-{n}"}] if n % 10 == 0 else [])
+            for n in range(200)
+        ]
+        signed = [signing_headers(PATH, BODY) for _ in range(100)]
+        limits = httpx.Limits(max_connections=PARALLEL, max_keepalive_connections=0)
+        auth = {"Authorization": f"Bearer {token}"}
+        with (
+            serve(create_app(settings, database=database)) as served,
+            httpx.Client(base_url=served.url, limits=limits, timeout=60) as client,
+            ThreadPoolExecutor(PARALLEL) as pool,
+        ):
+            pushed = pool.map(
+                lambda body: client.post(f"/v1/cdr/vodia/{server}", json=body, headers=auth),
+                posts,
+            )
+            called = pool.map(lambda headers: _post(client, headers), signed)
+            answers, statuses = list(pushed), list(called)
+        with engine.connect() as conn:
+            stored = count_cdrs(conn, server)
+            (aside,) = list_quarantined(conn)
+        database.engine.dispose()
+        engine.dispose()
+
+    assert {answer.status_code for answer in answers} == {200}
+    assert set(statuses) == {200}
+    assert sum(answer.json()["result"]["stored"] for answer in answers) == stored == 100
+    assert aside.records == 20
+
+
+def test_pbx_health_checks_are_shared_and_never_hold_up_module_calls(
+    mariadb_url: URL, switchboard: Switchboard
+) -> None:
+    """45 unauthenticated ?pbx=1 calls to a hanging PBX ask it once; signed calls go on."""
+    fake = FakeFusionPbx(failure="slow", delay=4.0)
+    with (
+        switchboard.plug(fake.app) as pbx,
+        throwaway_whmcs_database(mariadb_url, "healthload", migrate=True) as url,
+    ):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            server = make_server(conn, module="fusionpbx", hostname=pbx.host)
+            conn.execute(
+                servers.update()
+                .where(servers.c.id == server)
+                .values(port=pbx.port, secure="", username=fake.username)
+            )
+            save_server_settings(
+                conn, server, key=KEY, now=datetime.now(UTC),
+                secret_values={"api_password": fake.password},
+            )  # fmt: skip
+        engine.dispose()
+        settings = Settings(
+            database_url=url, secret=Secret(TEST_SECRET), database_configured=True,
+            encryption_key=KEY,
+        )  # fmt: skip
+        database = EngineDatabase(make_engine(settings))
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=0)
+        with (
+            serve(create_app(settings, database=database)) as served,
+            httpx.Client(base_url=served.url, limits=limits, timeout=60) as client,
+            ThreadPoolExecutor(65) as pool,
+        ):
+            health = [pool.submit(client.get, "/healthz?pbx=1") for _ in range(45)]
+            while not fake.requests:  # the one check has reached the PBX and hangs there
+                time.sleep(0.05)
+            signed = [signing_headers(PATH, BODY) for _ in range(20)]
+            statuses = list(pool.map(lambda headers: _post(client, headers), signed))
+            pending = sum(not answer.done() for answer in health)
+            answers = [answer.result() for answer in health]
+        database.engine.dispose()
+
+    assert set(statuses) == {200}
+    # Every signed call was answered while the health checks were all still waiting on the PBX.
+    assert pending == 45
+    assert {answer.status_code for answer in answers} == {200}
+    assert len(fake.requests) == 1
