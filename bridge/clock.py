@@ -32,6 +32,20 @@ def whmcs_today(instant: datetime, zone: ZoneInfo) -> date:
     return to_whmcs_time(instant, zone).date()
 
 
+# Dates an operator may give a command: anything outside is a typo (0001-01-01, 9999-12-31), and
+# arithmetic on it (a window's lookback, a period's end) would overflow Python's calendar.
+FIRST_YEAR, LAST_YEAR = 1970, 9000
+
+
+def require_plausible(value: date, *, what: str) -> None:
+    """Raise :class:`InvalidRequest` unless ``value`` (a date or datetime) is in 1970..9000."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise InvalidRequest(
+            f"{what} {value.isoformat()} is out of range: give a date from {FIRST_YEAR} to "
+            f"{LAST_YEAR}"
+        )
+
+
 def parse_timezone(name: str) -> ZoneInfo:
     """Return the IANA timezone ``name`` (``America/Toronto``), or raise :class:`InvalidRequest`."""
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import create_engine, event, text
@@ -27,6 +28,7 @@ from bridge.errors import (
     DatabaseBusy,
     DatabaseError,
     DatabaseUnavailable,
+    InvalidRequest,
     SchemaMismatch,
 )
 from bridge.settings import Settings
@@ -168,6 +170,20 @@ def open_database(settings: Settings) -> Iterator[EngineDatabase]:
         yield EngineDatabase(engine)
     finally:
         engine.dispose()
+
+
+def sqlite_url(path: Path, *, option: str = "--db") -> str:
+    """Return the SQLite URL of file ``path``, refusing a folder that does not exist.
+
+    SQLite reports a missing folder only as "unable to open database file", from deep inside the
+    first query; this says which option named which folder.
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        raise InvalidRequest(
+            f"{option} {path}: the folder {folder} does not exist; create it or name another file."
+        )
+    return f"sqlite:///{path}"
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError
 
+from bridge.db import sqlite_url
 from bridge.demo_rating import seed_calls, seed_rating
 from bridge.errors import ConfigError
 from bridge.store.migrate import upgrade_database
@@ -93,6 +94,7 @@ class DemoClientLine:
 
 def build_demo_database(path: Path, *, today: date) -> URL:
     """(Re)create the demo SQLite database at ``path`` and return its URL."""
+    url = sqlite_url(path)
     if path.exists():
         _refuse_foreign_file(path)
     # Built beside the target and renamed into place, so a failed build never leaves a half-made
@@ -111,7 +113,7 @@ def build_demo_database(path: Path, *, today: date) -> URL:
     finally:
         engine.dispose()
     building.replace(path)
-    return make_url(f"sqlite:///{path}")
+    return make_url(url)
 
 
 def summarize_demo(conn: Connection) -> list[DemoClientLine]:

@@ -43,4 +43,6 @@ def configure_logging(level: str | int, stream: IO[str]) -> None:
     """Send every log record to ``stream``, one escaped line each, at ``level`` and above."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(OneLineFormatter(FORMAT))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    # Like basicConfig, this does nothing when the root logger already has handlers (a host
+    # application, or a test harness capturing logs, configured logging first).
+    logging.basicConfig(level=level, handlers=[handler])

@@ -193,3 +193,50 @@ class TestDemoBilling:
         ):
             assert expected in result.stdout
         assert len(list((tmp_path / "voipbridge-mail").glob("*.eml"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("demo", "--no-serve", "--db", "{tmp}/missing/demo.db"), "the folder {tmp}/missing does"),
+        (("license-server", "list", "--db", "{tmp}/gone/keys.db"), "the folder {tmp}/gone does"),
+        (("cdr", "collect", "--since", "0001-01-01"), "--since 0001-01-01T00:00:00 is out"),
+        (
+            ("run", "rerate", "--service", "1", "--period", "2026-01-01..9999-12-31"),
+            "--period 9999-12-31 is out of range",
+        ),
+        (("run", "autobill", "--now", "9999-12-31T23:59"), "--now 9999-12-31T23:59:00 is out"),
+        (("package", "import", "P", "{tmp}/cp1252.toml"), "cp1252.toml:2: byte 0xe9 is not UTF-8"),
+        (("package", "import", "P", "{tmp}/deep.toml"), "nested too deeply"),
+        (("package", "import", "P", "{tmp}/huge.toml"), "markup_percent '99999999999' is out"),
+        (
+            ("package", "import", "x" * 129, "{tmp}/fine.toml"),
+            "name '" + "x" * 40 + "…' is longer than 128 characters",
+        ),
+    ],
+    ids=[
+        "demo db folder", "keystore folder", "since year 1", "period year 9999", "now year 9999",
+        "windows-1252 toml", "deep toml", "markup", "package name",
+    ],
+)  # fmt: skip
+def test_bad_input_is_an_error_line_never_a_traceback(
+    tmp_path: Path, args: tuple[str, ...], said: str
+) -> None:
+    """Each careless value is one `error:` line naming what is wrong, exit 2, nothing written."""
+    (tmp_path / "cp1252.toml").write_bytes(b'country_code = "1"\nname = "Caf\xe9"\n')
+    (tmp_path / "deep.toml").write_text('country_code = "1"\nx = ' + "[" * 50_000 + "]" * 50_000)
+    (tmp_path / "huge.toml").write_text('country_code = "1"\nmarkup_percent = "99999999999"\n')
+    (tmp_path / "fine.toml").write_text('country_code = "1"\n')
+    database = tmp_path / "bridge.db"
+    built = _run("demo", "--no-serve", "--db", str(database), env=_env())
+    assert built.returncode == 0, built.stderr
+    env = _env(BRIDGE_DATABASE_URL=f"sqlite:///{database}")
+    before = database.read_bytes()
+
+    ran = _run(*(arg.format(tmp=tmp_path) for arg in args), env=env, cwd=tmp_path)
+
+    assert ran.returncode == 2, ran.stdout + ran.stderr
+    assert ran.stderr.startswith("error: ")
+    assert said.format(tmp=tmp_path) in ran.stderr
+    assert database.read_bytes() == before
+    assert not (tmp_path / "missing").exists()

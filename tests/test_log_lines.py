@@ -21,6 +21,7 @@ def _log_stream() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     stream = io.StringIO()
+    root.handlers = []
     configure_logging("INFO", stream)
     try:
         yield stream

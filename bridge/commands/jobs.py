@@ -18,7 +18,7 @@ from rich import progress
 from rich.console import Console
 from rich.table import Table
 
-from bridge.clock import utc_now
+from bridge.clock import require_plausible, utc_now
 from bridge.db import open_database
 from bridge.errors import InvalidRequest
 from bridge.jobs import JOBS
@@ -103,6 +103,7 @@ def _parse_now(text: str, settings: Settings) -> datetime:
         raise InvalidRequest(
             f"--now {text!r} is not an ISO date and time (e.g. 2026-12-14T00:55)"
         ) from None
+    require_plausible(value, what="--now")
     # A time without an offset is WHMCS's wall clock, as a cron line in BRIDGE_TIMEZONE means it.
     return value if value.tzinfo else value.replace(tzinfo=settings.timezone)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import uvicorn
 
-from bridge.clock import utc_now
+from bridge.clock import require_plausible, utc_now
 from bridge.errors import InvalidRequest
 from bridge.licensing.keystore import (
     LicenseKey,
@@ -117,9 +117,11 @@ def run_public_key(args: argparse.Namespace, settings: Settings) -> int:
 
 def _parse_expiry(text: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        expiry = date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidRequest(f"{text!r} is not a date (YYYY-MM-DD) or 'never'.") from None
+    require_plausible(expiry, what="expiry")
+    return expiry
 
 
 def _expiry(record: LicenseKey) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from rich import progress
 from rich.console import Console
 
-from bridge.clock import parse_timezone, utc_now
+from bridge.clock import parse_timezone, require_plausible, utc_now
 from bridge.db import open_database
 from bridge.errors import InvalidRequest
 from bridge.settings import Settings
@@ -196,6 +196,7 @@ def _parse_since(text: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidRequest(f"--since {text!r} is not a date (YYYY-MM-DD or ISO 8601)") from None
+    require_plausible(value, what="--since")
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bridge.clock import require_plausible
 from bridge.errors import BridgeError, InvalidRequest
 from bridge.jobs.autobill import INVOICE_ACTIONS
 from bridge.jobs.base import JobContext, JobReport, JobSpec, ReportBuilder
@@ -24,11 +25,14 @@ def parse_period(text: str) -> BillingPeriod:
     try:
         if not sep:
             raise ValueError(text)
-        return BillingPeriod(date.fromisoformat(start.strip()), date.fromisoformat(end.strip()))
+        first, last = date.fromisoformat(start.strip()), date.fromisoformat(end.strip())
     except ValueError:
         raise InvalidRequest(
             f"--period {text!r} is not START..END in ISO dates, e.g. 2026-11-14..2026-12-14"
         ) from None
+    for day in (first, last):
+        require_plausible(day, what="--period")
+    return BillingPeriod(first, last)
 
 
 def run(context: JobContext) -> JobReport:

@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, RowMapping
 
+from bridge.db import sqlite_url
 from bridge.errors import ConfigError, NotFound
 from bridge.licensing.tokens import key_digest, key_hint, normalize_key
 
@@ -86,7 +87,7 @@ class LicenseKey:
 def open_keystore(path: Path) -> Engine:
     """Return an engine on the SQLite file at ``path``, creating the file and table if needed."""
     engine = create_engine(
-        f"sqlite:///{path}",
+        sqlite_url(path),
         # The server runs sync handlers in a thread pool; SQLite's file lock keeps writers apart.
         connect_args={"check_same_thread": False, "timeout": 10},
     )

@@ -74,6 +74,12 @@ _RULE_KEYS = {
 _FILTER_KEYS = {"suppress", "exclude"}
 
 
+# What the package tables can hold (bridge/store/tables.py): whole numbers are 32-bit INTs, rates
+# NUMERIC(18, 8), the markup NUMERIC(9, 4) (its lower bound, above -100 %, is Package's rule).
+MAX_WHOLE = 2**31 - 1
+MAX_AMOUNT = Decimal("9999999999.99999999")
+MAX_MARKUP = Decimal("99999.9999")
+
 _T = TypeVar("_T")
 _D = TypeVar("_D", Decimal, None)
 
@@ -97,6 +103,8 @@ def parse_package_toml(text: str, *, source: str = "PACKAGE.toml") -> PackageFil
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PackageFileError(f"{source}: {exc}") from None
+    except RecursionError:
+        raise PackageFileError(f"{source}: arrays or tables are nested too deeply") from None
     return _build(data, TomlLocator(text, source))
 
 
@@ -273,6 +281,11 @@ def _whole(
         raise PackageFileError(
             f"{where.at((*path, key))}: {_name((*path, key))} must be a whole number"
         )
+    if value > MAX_WHOLE:
+        raise PackageFileError(
+            f"{where.at((*path, key))}: {_name((*path, key))} {value} is out of range (0 to "
+            f"{MAX_WHOLE:,})"
+        )
     return value
 
 
@@ -304,6 +317,14 @@ def _money(
         raise PackageFileError(f"{at}: {exc}") from None
     if amount < 0 and not percent:
         raise PackageFileError(f"{at}: {full} is negative")
+    # The range is checked first, so the rounding check below is cheap whatever the exponent.
+    if percent and not -MAX_MARKUP <= amount <= MAX_MARKUP:
+        raise PackageFileError(f"{at}: {full} {value!r} is out of range (up to {MAX_MARKUP:,})")
+    if amount > MAX_AMOUNT:
+        raise PackageFileError(f"{at}: {full} {value!r} is out of range (0 to {MAX_AMOUNT:,})")
+    places = 4 if percent else 8
+    if amount != amount.quantize(Decimal(1).scaleb(-places)):
+        raise PackageFileError(f"{at}: {full} {value!r} has more than {places} decimal places")
     return amount
 
 

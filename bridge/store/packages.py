@@ -25,6 +25,7 @@ from bridge.rating.special import (
     RuleDirection,
     SpecialRule,
 )
+from bridge.store.column_fit import check_fits
 from bridge.store.tables import package_rates, packages, special_rules, tariffs
 from bridge.store.tariffs import get_tariff_info
 
@@ -68,6 +69,14 @@ def save_package(
         "exclude": str(package.exclude),
         "updated_at": now.replace(tzinfo=None),
     }
+    what = f"package {package.name[:40]!r}"
+    check_fits(packages, {"name": package.name, **values}, what=what)
+    for custom in package.custom_rates:
+        check_fits(
+            package_rates,
+            {"prefix": custom.prefix, "rate": custom.rate, "description": custom.description},
+            what=f"{what} custom rate {custom.prefix[:40]!r}",
+        )
     existing = conn.execute(
         select(packages.c.id).where(packages.c.name == package.name).with_for_update()
     ).scalar_one_or_none()
@@ -123,24 +132,27 @@ def save_special_rules(
     conn: Connection, product_id: int, rules: tuple[SpecialRule, ...]
 ) -> list[int]:
     """Replace the special rules of WHMCS product ``product_id``; return the new rule ids."""
+    rows = [
+        {
+            "product_id": product_id,
+            "name": rule.name,
+            "pattern": rule.pattern,
+            "pattern_type": rule.pattern_type.value,
+            "direction": rule.direction.value,
+            "mode": rule.mode.value,
+            "flat": rule.flat,
+            "per_minute": rule.per_minute,
+            "priority": rule.priority,
+            "enabled": rule.enabled,
+        }
+        for rule in rules
+    ]
+    for number, row in enumerate(rows, start=1):
+        check_fits(special_rules, row, what=f"product #{product_id} special rule {number}")
     conn.execute(special_rules.delete().where(special_rules.c.product_id == product_id))
     ids = []
-    for rule in rules:
-        result = conn.execute(
-            special_rules.insert().values(
-                product_id=product_id,
-                name=rule.name,
-                pattern=rule.pattern,
-                pattern_type=rule.pattern_type.value,
-                direction=rule.direction.value,
-                mode=rule.mode.value,
-                flat=rule.flat,
-                per_minute=rule.per_minute,
-                priority=rule.priority,
-                enabled=rule.enabled,
-            )
-        )
-        ids.append(inserted_id(result))
+    for row in rows:
+        ids.append(inserted_id(conn.execute(special_rules.insert().values(**row))))
     return ids
 
 

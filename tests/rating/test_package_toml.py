@@ -201,6 +201,66 @@ class TestParsePackageToml:
             parse_package_toml(text)
 
     @pytest.mark.parametrize(
+        ("line", "expected"),
+        [
+            (
+                'markup_percent = "99999999999"',
+                "PACKAGE.toml:2: markup_percent '99999999999' is out of range",
+            ),
+            (
+                'markup_percent = "-1e999999"',
+                "PACKAGE.toml:2: markup_percent '-1e999999' is out of range",
+            ),
+            (
+                'markup_percent = "10.00001"',
+                "PACKAGE.toml:2: markup_percent '10.00001' has more than 4",
+            ),
+            (
+                'inbound_rate = "1e999999"',
+                "PACKAGE.toml:2: inbound_rate '1e999999' is out of range",
+            ),
+            (
+                'inbound_rate = "Infinity"',
+                "PACKAGE.toml:2: inbound_rate 'Infinity' is not a finite",
+            ),
+            (
+                'inbound_rate = "0.000000001"',
+                "PACKAGE.toml:2: inbound_rate '0.000000001' has more than 8",
+            ),
+            (
+                "free_minutes = 2147483648",
+                "PACKAGE.toml:2: free_minutes 2147483648 is out of range",
+            ),
+            (
+                '[[special_rules]]\npattern = "1900"\nmode = "flat_per_call"\nflat = "1"\n'
+                "priority = 9999999999",
+                "PACKAGE.toml:6: special_rules[1].priority 9999999999 is out of range",
+            ),
+            (
+                "x = " + "[" * 100_000 + "]" * 100_000,
+                "PACKAGE.toml: arrays or tables are nested too deeply",
+            ),
+        ],
+        ids=[
+            "huge-markup",
+            "hostile-markup",
+            "markup-decimals",
+            "hostile-rate",
+            "infinite-rate",
+            "rate-decimals",
+            "free-minutes",
+            "priority",
+            "deep-nesting",
+        ],
+    )
+    def test_values_their_columns_cannot_hold_are_refused(self, line: str, expected: str) -> None:
+        """Numbers beyond what the package tables hold, and hostile nesting, name file and line."""
+        with pytest.raises(PackageFileError) as caught:
+            parse_package_toml(f'country_code = "1"\n{line}\n')
+
+        assert str(caught.value).startswith(expected)
+
+    @pytest.mark.parametrize(
         ("text", "expected"),
         [
             (
