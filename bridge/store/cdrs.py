@@ -78,6 +78,7 @@ def store_cdrs(
     """
     batch: dict[str, dict[str, Any]] = {}
     aside: dict[str, dict[str, Any]] = {}
+    rejected = 0
     for record in records:
         try:
             if isinstance(record, RejectedCdr):
@@ -86,12 +87,14 @@ def store_cdrs(
         except InvalidCdr as exc:
             held = _quarantine_row(server_id, record, exc.message, service_id, now)
             aside[held["uuid"]] = held
+            rejected += 1
             continue
         batch[row["uuid"]] = row
     inserted = _insert_rows(conn, list(batch.values())) if batch else 0
     if aside:
         _quarantine_rows(conn, list(aside.values()))
-    return StoreResult(inserted=inserted, duplicates=len(batch) - inserted, quarantined=len(aside))
+    # Every record set aside counts, a repeat of one too: the caller accounts for each it gave.
+    return StoreResult(inserted=inserted, duplicates=len(batch) - inserted, quarantined=rejected)
 
 
 def stored_uuid(uuid: str) -> str:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bridge.errors import BridgeError
 from bridge.rating.models import Increment
-from bridge.rating.package_toml import PackageFileError, parse_package_toml
+from bridge.rating.package_toml import PackageFile, PackageFileError, parse_package_toml
 from bridge.rating.special import BillingMode, PatternType, RuleDirection
+from tests.hostile import NUMBERISH
 
 FULL = """\
 name = "Canada Metered"
@@ -334,3 +340,38 @@ class TestParsePackageToml:
         package = parse_package_toml("country_code = 44\nmarkup_percent = 15\n").package
 
         assert (package.country_code, package.markup_percent) == ("44", Decimal(15))
+
+
+_TOML_KEYS = [
+    "name", "country_code", "exit_code", "markup_percent", "free_minutes", "inbound_rate",
+    "outbound_increment", "bill_inbound", "special_billing", "priority", "rate", "prefix",
+]  # fmt: skip
+_TOML_VALUES = st.recursive(
+    st.integers(min_value=-(2**80), max_value=2**80).map(str)
+    | st.floats().map(repr)
+    | st.sampled_from(["true", "false", '"1e999999"', '"-1e999999"', '"Infinity"', '"NaN"'])
+    | st.text(max_size=40).map(json.dumps)
+    | NUMBERISH.map(json.dumps),
+    lambda inner: st.lists(inner, max_size=4).map(lambda items: f"[{', '.join(items)}]"),
+    max_leaves=12,
+)
+_TOML_LINES = st.tuples(st.sampled_from(_TOML_KEYS) | st.text(max_size=10), _TOML_VALUES).map(
+    lambda pair: f"{pair[0]} = {pair[1]}"
+) | st.sampled_from(["[[custom_rates]]", "[[special_rules]]", "[filters]", "[x", "]]"])
+
+
+class TestHostileToml:
+    @settings(max_examples=200, deadline=timedelta(seconds=1))
+    @given(
+        text=st.lists(_TOML_LINES, max_size=12).map("\n".join)
+        | st.text(max_size=500)
+        | st.binary(max_size=500).map(lambda data: data.decode("utf-8", "replace"))
+    )
+    def test_any_text_is_a_package_or_a_package_error(self, text: str) -> None:
+        """Whatever the file holds, reading it gives a package or a bridge error, quickly."""
+        outcome: object
+        try:
+            outcome = parse_package_toml(text)
+        except BridgeError as exc:
+            outcome = exc.message
+        assert isinstance(outcome, PackageFile) or (isinstance(outcome, str) and outcome)

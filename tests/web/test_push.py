@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as fuzzing
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.engine import URL, Connection
 from starlette.testclient import TestClient
@@ -21,6 +25,7 @@ from bridge.store.servers import issue_push_token
 from bridge.store.tables import cdrs
 from bridge.web.signing import MAX_BODY_BYTES
 from tests.factories.whmcs import make_client, make_server, make_service
+from tests.hostile import json_bodies, records_like
 
 TENANT = "acme.example.net"
 LEG: dict[str, Any] = {
@@ -297,3 +302,43 @@ class TestRefusedPushes:
         assert "push.stored" in logged
         assert "push.refused" in logged
         assert token not in logged
+
+
+VODIA_KEYS = sorted({*LEG, *WEBCDR, "call_id", "trunks", "extensions"})
+
+
+def _aside(conn: Connection, server_id: int) -> int:
+    return sum(q.records for q in list_quarantined(conn) if q.server_id == server_id)
+
+
+class TestHostileBodies:
+    @fuzzing(
+        max_examples=200,
+        deadline=timedelta(seconds=2),
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        body=json_bodies
+        | st.lists(records_like(VODIA_KEYS), min_size=1, max_size=4).map(
+            lambda items: json.dumps(items).encode()
+        )
+    )
+    def test_any_body_is_stored_whole_or_refused_whole(
+        self, client: TestClient, conn: Connection, server_id: int, token: str, body: bytes
+    ) -> None:
+        """Any bytes or hostile JSON: a quick 200 accounting for every record, or a 422 storing
+        nothing; never a 500."""
+        before = (count_cdrs(conn, server_id), _aside(conn, server_id))
+
+        answer = client.post(f"/v1/cdr/vodia/{server_id}", content=body, headers=_bearer(token))
+
+        assert answer.status_code in (200, 422), answer.text
+        after = (count_cdrs(conn, server_id), _aside(conn, server_id))
+        if answer.status_code == 422:
+            assert after == before
+            return
+        result = answer.json()["result"]
+        posted = json.loads(body)
+        records = len(posted) if isinstance(posted, list) else 1
+        assert result["stored"] + result["duplicates"] + result["quarantined"] == records
+        assert after[0] == before[0] + result["stored"]

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as fuzzing
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from starlette.testclient import TestClient
 
 from bridge.store.tables import nonces
 from bridge.whmcs.catalog import MODULES
+from tests.hostile import hostile_json, json_bodies
 from tests.web.signing_helpers import call_module, signing_headers
 
 
@@ -131,3 +136,29 @@ class TestBadCalls:
             answers.append(http.post(path, content=body, headers=signing_headers(path, body)))
 
         assert [a.status_code for a in answers] == [200, 200]
+
+
+class TestHostileBodies:
+    @fuzzing(
+        max_examples=200,
+        deadline=timedelta(seconds=2),
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        body=json_bodies
+        | st.fixed_dictionaries(
+            {}, optional={"params": hostile_json, "whmcs": hostile_json, "query": hostile_json}
+        ).map(lambda payload: json.dumps(payload).encode())
+    )
+    def test_any_signed_body_is_answered_or_refused_without_spending_a_nonce(
+        self, http: TestClient, conn: Connection, body: bytes
+    ) -> None:
+        """Any signed bytes or hostile JSON: a quick 200, or a 422 that spends no nonce."""
+        path = "/v1/whmcs/fusionpbx/meta"
+        spent = conn.execute(select(func.count()).select_from(nonces)).scalar_one()
+
+        response = http.post(path, content=body, headers=signing_headers(path, body))
+
+        assert response.status_code in (200, 422), response.text
+        now_spent = conn.execute(select(func.count()).select_from(nonces)).scalar_one()
+        assert now_spent == spent + (1 if response.status_code == 200 else 0)
