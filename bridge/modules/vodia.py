@@ -31,6 +31,7 @@ Vodia's CDR shapes are read by :mod:`bridge.modules.vodia_cdr`.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -39,7 +40,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from bridge.calls import CollectedCdr
+from bridge.calls import Intake, RejectedCdr
 from bridge.errors import (
     InvalidAssignment,
     InvalidRequest,
@@ -147,7 +148,6 @@ class VodiaAdapter(PbxAdapter):
         self.server = server
         self.http = http or PbxHttp(server)
         self.page_size = page_size
-        self.skipped: list[str] = []
         self._session = _VodiaSession(server)
 
     def close(self) -> None:
@@ -177,10 +177,12 @@ class VodiaAdapter(PbxAdapter):
             return Health(ok=False, latency_ms=_ms_since(started), message=exc.message)
         return Health(ok=True, latency_ms=_ms_since(started))
 
-    def fetch_cdrs(
-        self, assignment: Assignment | None, window: TimeWindow
-    ) -> Iterator[CollectedCdr]:
-        """Yield each call of the service's tenant (or every tenant) started in ``window`` once."""
+    def fetch_cdrs(self, assignment: Assignment | None, window: TimeWindow) -> Iterator[Intake]:
+        """Yield each call of the service's tenant (or every tenant) started in ``window`` once.
+
+        A record that cannot be read comes as a :class:`~bridge.calls.RejectedCdr`, to be
+        quarantined with the reason.
+        """
         tenants = [_tenant_of(assignment)] if assignment is not None else sorted(self._tenants())
         for tenant in tenants:
             yield from self._fetch_tenant(tenant, window)
@@ -215,7 +217,7 @@ class VodiaAdapter(PbxAdapter):
             changed,
         )
 
-    def _fetch_tenant(self, tenant: str, window: TimeWindow) -> Iterator[CollectedCdr]:
+    def _fetch_tenant(self, tenant: str, window: TimeWindow) -> Iterator[Intake]:
         zone = self.server.timezone
         first_day = window.start.astimezone(zone).strftime("%Y%m%d")
         last_day = (window.end - timedelta(microseconds=1)).astimezone(zone).strftime("%Y%m%d")
@@ -229,8 +231,9 @@ class VodiaAdapter(PbxAdapter):
                     cdr = parse_vodia_cdr(record, domain=tenant)
                 except InvalidRequest as exc:
                     new += 1
-                    self.skipped.append(f"{tenant} page {page}: {exc.message}")
-                    log.warning("vodia.cdr_skipped server=%s tenant=%s", self.server.name, tenant)
+                    log.warning("vodia.cdr_rejected server=%s tenant=%s", self.server.name, tenant)
+                    # Handed on, not dropped: the CDR store quarantines it with the reason.
+                    yield _rejected(record, tenant, exc.message)
                     continue
                 if cdr.uuid in seen:
                     # New calls push older ones onto the next page, so pages can overlap.
@@ -376,3 +379,11 @@ def _ms_since(started: float) -> float:
 def _redact(text: str, secrets: Iterable[str]) -> str:
     # 4+ characters, as PbxServer.secrets: shorter values would garble messages by chance.
     return redact(text, secrets, min_length=4)
+
+
+def _rejected(record: object, tenant: str, reason: str) -> RejectedCdr:
+    call_id = ""
+    if isinstance(record, dict):
+        found = record.get("callid") or record.get("call_id") or record.get("CallID") or ""
+        call_id = str(found) if isinstance(found, str | int) else ""
+    return RejectedCdr(call_id, reason, json.dumps(record, default=str)[:2000], tenant)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from bridge.calls import CollectedCdr, RejectedCdr
 from bridge.errors import InvalidAssignment, InvalidRequest, ProviderRejected, ProviderUnavailable
 from bridge.modules.assignment import FusionPbxAssignment, parse_vodia
 from bridge.modules.base import PbxAdapter, PbxServer, TimeWindow
@@ -396,6 +397,7 @@ class TestFetchCdrs:
 
         (cdr,) = adapter.fetch_cdrs(ACME, AFTERNOON)
 
+        assert isinstance(cdr, CollectedCdr)
         assert (cdr.direction, cdr.call.caller_number, cdr.call.caller_destination) == (
             Direction.INBOUND,
             "4165550123",
@@ -412,20 +414,20 @@ class TestFetchCdrs:
 
         assert found == {("a1", TENANT), ("b1", OTHER)}
 
-    def test_a_bad_record_is_skipped_and_reported(
+    def test_a_bad_record_is_handed_on_rejected(
         self, adapter: VodiaAdapter, fake: FakeVodia
     ) -> None:
-        """One unreadable call does not block the others; it is listed in ``skipped``."""
+        """One unreadable call does not block the others; it comes rejected, for the quarantine."""
         _outbound(fake, "good", NOON)
         _outbound(fake, "bad", NOON + timedelta(minutes=1))
         fake.calls[TENANT][-1]["end"] = "soon"
 
-        uuids = [cdr.uuid for cdr in adapter.fetch_cdrs(ACME, AFTERNOON)]
+        records = list(adapter.fetch_cdrs(ACME, AFTERNOON))
 
-        assert uuids == ["good"]
-        assert adapter.skipped == [
-            f"{TENANT} page 1: CDR bad: end 'soon' is neither epoch seconds nor a date and time."
-        ]
+        assert [r.uuid for r in records if isinstance(r, CollectedCdr)] == ["good"]
+        (bad,) = [r for r in records if isinstance(r, RejectedCdr)]
+        assert (bad.uuid, bad.domain) == ("bad", TENANT)
+        assert bad.reason == "CDR bad: end 'soon' is neither epoch seconds nor a date and time."
 
     def test_another_module_assignment_is_refused(self, adapter: VodiaAdapter) -> None:
         """A FusionPBX assignment on a Vodia server is a clear assignment error."""
