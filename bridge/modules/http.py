@@ -15,7 +15,6 @@ so the HTTP library, its timeouts and its failures are decided in one place.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any, Self
@@ -101,7 +100,7 @@ class HttpBorder:
         response = self.request(method, path, **kwargs)
         try:
             return response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, digit floods, deep nesting
             hint = f" {self.not_json_hint}" if self.not_json_hint else ""
             raise ProviderRejected(
                 f"{self.label}: {method} {_shown(path)} did not answer JSON "
@@ -159,7 +158,7 @@ def _envelope_message(response: httpx.Response) -> str:
         return ""
     try:
         body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, digit floods, deep nesting
         return ""
     error = body.get("error") if isinstance(body, dict) else None
     message = error.get("message") if isinstance(error, dict) else None

@@ -19,7 +19,6 @@ The identifier, secret and access key are masked out of every message.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -130,7 +129,7 @@ def encode_custom_vars(values: Mapping[str, str]) -> str:
 def _whmcs_message(response: Response) -> str:
     try:
         body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, digit floods, deep nesting
         return ""
     message = body.get("message") if isinstance(body, dict) else None
     return message.strip() if isinstance(message, str) else ""

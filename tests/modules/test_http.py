@@ -48,8 +48,15 @@ async def _not_json(request: Request) -> Response:
     return PlainTextResponse("<html>Welcome to nginx</html>")
 
 
+async def _hostile_json(request: Request) -> Response:
+    kind = request.query_params.get("kind", "")
+    body = {"digits": b"9" * 5000, "deep": b"[" * 100_000 + b"]" * 100_000}[kind]
+    return Response(body, media_type="application/json")
+
+
 APP = Starlette(
     routes=[
+        Route("/hostile", _hostile_json, methods=["POST"]),
         Route("/ok", _ok, methods=["GET", "POST"]),
         Route("/denied", _echo_password, methods=["POST"]),
         Route("/boom", _boom),
@@ -133,6 +140,17 @@ class TestPbxHttp:
             pytest.raises(ProviderRejected, match=r"did not answer JSON .*script installed"),
         ):
             http.json("POST", "/html")
+
+    @pytest.mark.parametrize("kind", ["digits", "deep"])
+    def test_json_python_refuses_oddly_is_a_rejection_not_a_crash(
+        self, served: Served, kind: str
+    ) -> None:
+        """A PBX answering a 5,000-digit number or 100,000-deep brackets is a provider error."""
+        with (
+            _http(served) as http,
+            pytest.raises(ProviderRejected, match=r"did not answer JSON"),
+        ):
+            http.json("POST", f"/hostile?kind={kind}")
 
     def test_query_strings_stay_out_of_messages(self, served: Served) -> None:
         """A token in a URL's query string (a CDR link) never reaches an error message."""
