@@ -42,8 +42,11 @@ class CollectedCdr:
 
     def __post_init__(self) -> None:
         if self.call.start.utcoffset() != UTC.utcoffset(None):
-            utc = dataclasses.replace(self.call, start=self.call.start.astimezone(UTC))
-            object.__setattr__(self, "call", utc)
+            try:
+                start = self.call.start.astimezone(UTC)
+            except OverflowError:  # year 1 or 9999 pushed off the calendar by its offset
+                raise InvalidCdr(f"start {self.call.start.isoformat()} is out of range") from None
+            object.__setattr__(self, "call", dataclasses.replace(self.call, start=start))
 
     @property
     def uuid(self) -> str:

@@ -330,7 +330,10 @@ def _start(start: str, date: str, time: str, zone: tzinfo) -> datetime:
         )
     except ValueError as exc:
         raise _BadValue(f"start {base!r} is not a real date and time ({exc})") from None
-    return stamp.replace(tzinfo=_offset(offset) if offset else zone)
+    try:
+        return stamp.replace(tzinfo=_offset(offset) if offset else zone).astimezone(UTC)
+    except OverflowError:  # an offset pushing year 1 or 9999 off the calendar
+        raise _BadValue(f"start {base!r} is out of range") from None
 
 
 def _offset(text: str) -> tzinfo:

@@ -139,6 +139,18 @@ class TestBadLines:
         assert "over 7 days" in reasons[9]
         assert [cdr.billsec for cdr in cdr_file.cdrs] == [5, 7]
 
+    def test_a_start_its_offset_pushes_off_the_calendar_is_one_bad_line(self) -> None:
+        """Year 1 at +14:00 is before the first day Python knows: a bad line, not a crash."""
+        cdr_file = _read(
+            "start,caller,destination,duration\n"
+            "0001-01-01 01:00:00+14:00,1,14165550100,5\n"
+            "2025-12-29 10:00:00+00:00,1,14165550100,5\n"
+        )
+
+        assert [bad.line for bad in cdr_file.bad_lines] == [2]
+        assert "is out of range" in cdr_file.bad_lines[0].message
+        assert len(cdr_file.cdrs) == 1
+
     def test_a_cut_last_line_is_reported_as_cut_off(self) -> None:
         """A file ending inside a line reports that line as cut off and keeps the others."""
         cdr_file = _read(PORTAL_FILE + "2025-12-29|12:00:00|1204666")

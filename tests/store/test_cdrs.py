@@ -84,27 +84,29 @@ class TestStoreCdrs:
         assert stored_uuid(first).startswith("sha256:")
 
     def test_an_unstorable_record_is_quarantined_and_the_batch_kept(self, conn: Connection) -> None:
-        """Seconds over the column, a year-1 start and a rejected row are set aside, once each."""
+        """Seconds over the column, a year-1 start, an odd leg and a rejected row are set aside."""
         huge = dataclasses.replace(
             _cdr("huge"), call=dataclasses.replace(_cdr("huge").call, billsec=2**31)
         )
         ancient = _cdr("ancient", start=datetime(1, 1, 2, tzinfo=UTC))
         rejected = RejectedCdr("", "billsec '1e999999' is not a number of seconds", "{...}")
-        batch: list[Intake] = [_cdr("u1"), huge, ancient, rejected, _cdr("u2")]
+        odd_leg = _cdr("odd", leg="xy")
+        batch: list[Intake] = [_cdr("u1"), huge, ancient, rejected, odd_leg, _cdr("u2")]
 
         first = store_cdrs(conn, 7, batch, now=NOW)
         again = store_cdrs(conn, 7, batch, now=NOW)
 
-        assert (first.inserted, first.duplicates, first.quarantined) == (2, 0, 3)
-        assert (again.inserted, again.duplicates, again.quarantined) == (0, 2, 3)
+        assert (first.inserted, first.duplicates, first.quarantined) == (2, 0, 4)
+        assert (again.inserted, again.duplicates, again.quarantined) == (0, 2, 4)
         assert count_cdrs(conn, 7) == 2
         (aside,) = list_quarantined(conn)
-        assert (aside.server_id, aside.records) == (7, 3)
+        assert (aside.server_id, aside.records) == (7, 4)
         reasons = set(conn.execute(select(cdr_quarantine.c.reason)).scalars())
         assert reasons == {
             "billsec 2147483648 is out of range (0 to 2147483647)",
             "start 0001-01-02 is not a plausible call time",
             "billsec '1e999999' is not a number of seconds",
+            "leg 'xy' is neither a nor b",
         }
 
     def test_text_no_column_can_hold_is_replaced_not_fatal(self, conn: Connection) -> None:
