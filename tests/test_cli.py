@@ -240,3 +240,24 @@ def test_bad_input_is_an_error_line_never_a_traceback(
     assert said.format(tmp=tmp_path) in ran.stderr
     assert database.read_bytes() == before
     assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("cdr", "import", "x.csv", "--service", "99999999999999999999"),
+        ("server", "show", "2147483648"),
+        ("run", "autobill", "--service", "0"),
+        ("package", "show", "P", "--product", "-1"),
+    ],
+    ids=["service", "server", "zero", "negative"],
+)
+def test_ids_no_row_can_have_are_a_usage_error(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """An id beyond a 32-bit INT (or below 1) is refused by the parser, not by a driver crash."""
+    env = _env(BRIDGE_DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}")
+
+    ran = _run(*args, env=env, cwd=tmp_path)
+
+    assert ran.returncode == 2
+    assert "is not an id (1 to 2,147,483,647)" in ran.stderr
+    assert not (tmp_path / "none.db").exists()

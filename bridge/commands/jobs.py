@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bridge.clock import require_plausible, utc_now
+from bridge.commands import record_id
 from bridge.db import open_database
 from bridge.errors import InvalidRequest
 from bridge.jobs import JOBS
@@ -116,6 +117,6 @@ def add_commands(commands: Any) -> None:
     run.add_argument("--debug", action="store_true", help="print rating traces to stderr")
     run.add_argument("--json", action="store_true", help="print the report as one JSON object")
     run.add_argument("--now", help="run as if it were this time (ISO; WHMCS's zone if no offset)")
-    run.add_argument("--service", type=int, help="only this WHMCS service id")
+    run.add_argument("--service", type=record_id, help="only this WHMCS service id")
     run.add_argument("--period", help="rerate: the billed period, START..END (ISO dates)")
     run.set_defaults(run=run_jobs)

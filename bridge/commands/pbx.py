@@ -14,6 +14,7 @@ from rich import progress
 from rich.console import Console
 
 from bridge.clock import parse_timezone, require_plausible, utc_now
+from bridge.commands import record_id
 from bridge.db import open_database
 from bridge.errors import InvalidRequest
 from bridge.settings import Settings
@@ -207,7 +208,7 @@ def add_commands(commands: Any) -> None:
     collect = cdr_commands.add_parser(
         "collect", help="pull new CDRs from the PBXes into the store (exit 1 if any failed)"
     )
-    collect.add_argument("--server", type=int, help="only this WHMCS server id")
+    collect.add_argument("--server", type=record_id, help="only this WHMCS server id")
     collect.add_argument(
         "--since", help="collect calls from this date (UTC unless an offset is given)"
     )
@@ -216,14 +217,14 @@ def add_commands(commands: Any) -> None:
         "import", help="import a FusionPBX CDR CSV export for a service (no duplicates)"
     )
     importer.add_argument("file", metavar="CDRS.csv")
-    importer.add_argument("--service", type=int, required=True, help="WHMCS service id")
+    importer.add_argument("--service", type=record_id, required=True, help="WHMCS service id")
     importer.add_argument("--tz", help="zone of stamps without an offset (default: the server's)")
     importer.set_defaults(run=run_cdr_import)
 
     server = commands.add_parser("server", help="the bridge's settings for a WHMCS server")
     server_commands = server.add_subparsers(title="server commands", required=True, metavar="CMD")
     setter = server_commands.add_parser("set", help="set timezone, CDR source and secrets")
-    setter.add_argument("server", type=int, help="WHMCS server id (tblservers.id)")
+    setter.add_argument("server", type=record_id, help="WHMCS server id (tblservers.id)")
     setter.add_argument("--timezone", help="the PBX's IANA timezone, e.g. America/Toronto")
     setter.add_argument(
         "--cdr-source", choices=("database", "export", "push", "file"), help="where CDRs come from"
@@ -236,8 +237,8 @@ def add_commands(commands: Any) -> None:
     )
     setter.set_defaults(run=run_server_set)
     show = server_commands.add_parser("show", help="show the settings (secret names only)")
-    show.add_argument("server", type=int)
+    show.add_argument("server", type=record_id)
     show.set_defaults(run=run_server_show)
     token = server_commands.add_parser("push-token", help="issue a new CDR push token")
-    token.add_argument("server", type=int)
+    token.add_argument("server", type=record_id)
     token.set_defaults(run=run_server_push_token)

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bridge.clock import parse_timezone, utc_now
+from bridge.commands import record_id
 from bridge.db import open_database
 from bridge.errors import InvalidRequest
 from bridge.preview import json_lines, rate_files, render_preview
@@ -226,7 +227,7 @@ def add_commands(commands: Any) -> None:
     package_import.add_argument("--inbound-tariff", help="inbound tariff, instead of a flat rate")
     package_import.add_argument(
         "--product",
-        type=int,
+        type=record_id,
         action="append",
         metavar="ID",
         help="WHMCS product id to store the file's special rules for (repeatable)",
@@ -234,5 +235,7 @@ def add_commands(commands: Any) -> None:
     package_import.set_defaults(run=run_package_import)
     package_show = package_commands.add_parser("show", help="print package NAME as PACKAGE.toml")
     package_show.add_argument("name")
-    package_show.add_argument("--product", type=int, help="include this product's special rules")
+    package_show.add_argument(
+        "--product", type=record_id, help="include this product's special rules"
+    )
     package_show.set_defaults(run=run_package_show)
