@@ -184,7 +184,7 @@ def test_pbx_health_checks_are_shared_and_never_hold_up_module_calls(
     mariadb_url: URL, switchboard: Switchboard
 ) -> None:
     """45 unauthenticated ?pbx=1 calls to a hanging PBX ask it once; signed calls go on."""
-    fake = FakeFusionPbx(failure="slow", delay=4.0)
+    fake = FakeFusionPbx(failure="slow", delay=8.0)
     with (
         switchboard.plug(fake.app) as pbx,
         throwaway_whmcs_database(mariadb_url, "healthload", migrate=True) as url,
