@@ -35,6 +35,7 @@ from bridge.rating.explain import trace_lines
 from bridge.rating.money import COST_QUANTUM, format_amount
 from bridge.rating.package_toml import parse_package_toml
 from bridge.rating.tariff_csv import TariffCsvReader
+from bridge.text_files import read_utf8
 
 _SHORT_DIRECTION = {Direction.INBOUND: "in", Direction.OUTBOUND: "out", Direction.LOCAL: "loc"}
 
@@ -57,9 +58,7 @@ def rate_files(tariff_path: Path, package_path: Path, cdr_path: Path, *, zone: Z
         reader = TariffCsvReader(lines, source=str(tariff_path))
         tariff = Tariff.from_rows(tariff_path.stem, reader.rows())
         reader.finish()
-    package_file = parse_package_toml(
-        package_path.read_text(encoding="utf-8"), source=str(package_path)
-    )
+    package_file = parse_package_toml(read_utf8(package_path), source=str(package_path))
     with cdr_path.open(encoding="utf-8-sig", newline="") as lines:
         cdrs = FusionPbxCsvReader(lines, source=str(cdr_path), zone=zone)
         records = [record.call for record in cdrs.cdrs()]

@@ -19,6 +19,7 @@ from bridge.store.migrate import alembic_config
 from tests.bridge_cli import BRIDGE, Ran, bridge_env, run_bridge
 from tests.conftest import throwaway_whmcs_database
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 _env = bridge_env
 
@@ -208,6 +209,11 @@ class TestDemoBilling:
         (("run", "autobill", "--now", "9999-12-31T23:59"), "--now 9999-12-31T23:59:00 is out"),
         (("package", "import", "P", "{tmp}/cp1252.toml"), "cp1252.toml:2: byte 0xe9 is not UTF-8"),
         (("package", "import", "P", "{tmp}/deep.toml"), "nested too deeply"),
+        (
+            ("rate", "--tariff", str(EXAMPLES / "tariff-au.csv"), "--package", "{tmp}/cp1252.toml",
+             "--cdrs", str(EXAMPLES / "cdrs-au.csv")),
+            "cp1252.toml:2: byte 0xe9 is not UTF-8",
+        ),
         (("package", "import", "P", "{tmp}/huge.toml"), "markup_percent '99999999999' is out"),
         (
             ("package", "import", "x" * 129, "{tmp}/fine.toml"),
@@ -216,7 +222,7 @@ class TestDemoBilling:
     ],
     ids=[
         "demo db folder", "keystore folder", "since year 1", "period year 9999", "now year 9999",
-        "windows-1252 toml", "deep toml", "markup", "package name",
+        "windows-1252 toml", "deep toml", "rate preview toml", "markup", "package name",
     ],
 )  # fmt: skip
 def test_bad_input_is_an_error_line_never_a_traceback(

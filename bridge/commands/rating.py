@@ -31,6 +31,7 @@ from bridge.store.packages import (
     save_special_rules,
 )
 from bridge.store.tariffs import import_tariff, iter_rates, list_tariffs
+from bridge.text_files import read_utf8
 
 
 def run_rate(args: argparse.Namespace, settings: Settings) -> int:
@@ -107,7 +108,7 @@ def run_package_import(args: argparse.Namespace, settings: Settings) -> int:
     """Store a PACKAGE.toml as package NAME, and its special rules for the given products."""
     path = Path(args.file)
     try:
-        parsed = parse_package_toml(_read_utf8(path), source=str(path))
+        parsed = parse_package_toml(read_utf8(path), source=str(path))
     except OSError as exc:
         raise InvalidRequest(f"{exc.filename}: {exc.strerror}") from None
     if parsed.special.rules and not args.product:
@@ -147,19 +148,6 @@ def run_package_show(args: argparse.Namespace, settings: Settings) -> int:
     special = SpecialBilling(enabled=bool(rules), rules=rules)
     print(package_toml(PackageFile(stored.package, special, stored.realtime_billing)), end="")
     return 0
-
-
-def _read_utf8(path: Path) -> str:
-    """Return the text of ``path``, or say on which line it stops being UTF-8."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InvalidRequest(
-            f"{path}:{line}: byte {data[exc.start]:#04x} is not UTF-8; save the file as UTF-8 "
-            "(a Windows-1252 file needs converting first)."
-        ) from None
 
 
 def _parse_map(item: str) -> tuple[str, str]:
