@@ -326,8 +326,7 @@ class TestHostileBodies:
     def test_any_body_is_stored_whole_or_refused_whole(
         self, client: TestClient, conn: Connection, server_id: int, token: str, body: bytes
     ) -> None:
-        """Any bytes or hostile JSON: a quick 200 accounting for every record, or a 422 storing
-        nothing; never a 500."""
+        """Any bytes or hostile JSON: a 200 counting every record, or a 422 storing nothing."""
         before = (count_cdrs(conn, server_id), _aside(conn, server_id))
 
         answer = client.post(f"/v1/cdr/vodia/{server_id}", content=body, headers=_bearer(token))
