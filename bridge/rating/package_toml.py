@@ -79,6 +79,8 @@ _FILTER_KEYS = {"suppress", "exclude"}
 MAX_WHOLE = 2**31 - 1
 MAX_AMOUNT = Decimal("9999999999.99999999")
 MAX_MARKUP = Decimal("99999.9999")
+# An increment is stored as text of up to 16 characters; a block longer than a day is no tariff's.
+MAX_INCREMENT = 86_400
 
 _T = TypeVar("_T")
 _D = TypeVar("_D", Decimal, None)
@@ -348,9 +350,15 @@ def _increment(data: Mapping[str, Any], key: str, where: TomlLocator) -> Increme
         return None
     text = _text(data, key, (), where)
     try:
-        return Increment.parse(text)
+        increment = Increment.parse(text)
     except InvalidRatingInput as exc:
         raise PackageFileError(f"{where.at((key,))}: {exc}") from None
+    if max(increment.init, increment.inc) > MAX_INCREMENT:
+        raise PackageFileError(
+            f"{where.at((key,))}: {key} {text!r} is out of range (blocks of at most "
+            f"{MAX_INCREMENT:,} seconds)"
+        )
+    return increment
 
 
 def _choice(

@@ -238,6 +238,10 @@ class TestParsePackageToml:
                 "PACKAGE.toml:2: free_minutes 2147483648 is out of range",
             ),
             (
+                'outbound_increment = "99999999999999999999/60"',
+                "PACKAGE.toml:2: outbound_increment '99999999999999999999/60' is out of range",
+            ),
+            (
                 '[[special_rules]]\npattern = "1900"\nmode = "flat_per_call"\nflat = "1"\n'
                 "priority = 9999999999",
                 "PACKAGE.toml:6: special_rules[1].priority 9999999999 is out of range",
@@ -255,6 +259,7 @@ class TestParsePackageToml:
             "infinite-rate",
             "rate-decimals",
             "free-minutes",
+            "increment",
             "priority",
             "deep-nesting",
         ],
