@@ -53,10 +53,10 @@ def format_duration(seconds: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def format_call_cost(cost: Decimal, currency: Currency) -> str:
-    """Return one call's cost to 4 decimals with the currency's prefix and suffix."""
+def format_call_cost(cost: Decimal, currency: Currency, *, suffix: bool = True) -> str:
+    """Return one call's cost to 4 decimals with the currency's prefix (and suffix, unless told)."""
     amount = cost.quantize(_CALL_COST, rounding=ROUND_HALF_UP)
-    return f"{currency.prefix}{amount:f}{currency.suffix}"
+    return f"{currency.prefix}{amount:f}{currency.suffix if suffix else ''}"
 
 
 def format_rate_price(rate: Decimal, currency: Currency) -> str:

@@ -258,7 +258,7 @@ class TestInTheBrowser:
     def test_readable_on_a_phone_and_usable_without_javascript(
         self, browser: Browser, site: tuple[str, Service, str]
     ) -> None:
-        """At phone width the page does not scroll sideways; without JS the links still sort."""
+        """At phone width the page does not scroll sideways, a call's cost is in view, and links sort without JS."""
         base, service, _url = site
         context = browser.new_context(
             viewport={"width": 375, "height": 800}, java_script_enabled=False
@@ -267,6 +267,8 @@ class TestInTheBrowser:
             page = context.new_page()
             page.goto(f"{base}/demo/client-area/{service.id}")
             width = page.evaluate("document.documentElement.scrollWidth")
+            cost = page.locator("td.vb-cost").first.bounding_box()
+            frame = page.locator(".vb-calls-table").locator("xpath=..").bounding_box()
             expect(page.locator("[data-vb-submit]")).to_be_visible()
             _shoot(page, "phone-no-js")
             page.click("a[data-vb-sort=cost]")
@@ -274,6 +276,10 @@ class TestInTheBrowser:
         finally:
             context.close()
         assert width <= 375
+        # The cost is what a client looks for: it must show without scrolling the table sideways
+        # (the table's scrolling frame would clip it, so the page itself never grows).
+        assert cost is not None and frame is not None
+        assert cost["x"] + cost["width"] <= frame["x"] + frame["width"]
 
 
 def _seconds(text: str) -> int:

@@ -49,6 +49,7 @@ def test_durations_costs_and_rates_read_naturally() -> None:
         "1:02:05",
     ]
     assert format_call_cost(Decimal("0.011667"), CAD) == "$0.0117 CAD"
+    assert format_call_cost(Decimal("0.011667"), CAD, suffix=False) == "$0.0117"
     assert format_rate_price(Decimal("0.02875"), CAD) == "$0.02875 CAD"
     assert format_rate_price(Decimal("0"), CAD) == "$0.00 CAD"
     assert format_rate_price(Decimal("0.5"), CAD) == "$0.50 CAD"
