@@ -258,7 +258,7 @@ class TestInTheBrowser:
     def test_readable_on_a_phone_and_usable_without_javascript(
         self, browser: Browser, site: tuple[str, Service, str]
     ) -> None:
-        """At phone width the page does not scroll sideways, a call's cost is in view, and links sort without JS."""
+        """At phone width nothing scrolls sideways, a call's cost is in view, links sort without JS."""
         base, service, _url = site
         context = browser.new_context(
             viewport={"width": 375, "height": 800}, java_script_enabled=False
@@ -278,7 +278,8 @@ class TestInTheBrowser:
         assert width <= 375
         # The cost is what a client looks for: it must show without scrolling the table sideways
         # (the table's scrolling frame would clip it, so the page itself never grows).
-        assert cost is not None and frame is not None
+        assert cost is not None
+        assert frame is not None
         assert cost["x"] + cost["width"] <= frame["x"] + frame["width"]
 
 
