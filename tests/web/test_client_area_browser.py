@@ -258,7 +258,7 @@ class TestInTheBrowser:
     def test_readable_on_a_phone_and_usable_without_javascript(
         self, browser: Browser, site: tuple[str, Service, str]
     ) -> None:
-        """At phone width nothing scrolls sideways, a call's cost is in view, links sort without JS."""
+        """At phone width nothing scrolls sideways, costs are in view, links sort without JS."""
         base, service, _url = site
         context = browser.new_context(
             viewport={"width": 375, "height": 800}, java_script_enabled=False
