@@ -32,6 +32,14 @@ from bridge.whmcs.services import Service, ServiceStatus, get_service
 
 
 @dataclass(frozen=True, slots=True)
+class ButtonOutcome:
+    """What an admin button did: whether it fully succeeded and the line that says so."""
+
+    succeeded: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class ServerForm:
     """The server as WHMCS's server page holds it (perhaps not saved yet) for Test Connection."""
 
@@ -103,12 +111,14 @@ def collect_service_calls(
     settings: Settings,
     now: datetime,
     adapters: AdapterFactory = make_adapter,
-) -> str:
-    """Collect new calls from the service's server now; return what was stored, or raise."""
+) -> ButtonOutcome:
+    """Collect new calls from the service's server now; say what was stored, or raise."""
     with database.transaction() as conn:
         service = get_service(conn, service_id)
     if service.server is None:
-        return f"Service #{service.id} has no server, so there is nothing to collect from."
+        return ButtonOutcome(
+            False, f"Service #{service.id} has no server, so there is nothing to collect from."
+        )
     report = collect_cdrs(
         database, key=settings.encryption_key, now=now, server_id=service.server.id,
         adapters=adapters,
@@ -119,8 +129,8 @@ def collect_service_calls(
         f"{report.unassigned} with no service."
     )
     if failed:
-        return f"{summary} Failed: {'; '.join(failed)}"
-    return summary
+        return ButtonOutcome(False, f"{summary} Failed: {'; '.join(failed)}")
+    return ButtonOutcome(True, summary)
 
 
 def describe_service(

@@ -2,13 +2,14 @@
 ``button/activate-license``): read the key and server IP from the call, run the license check.
 
 The key is the product's "License Key" module setting, which WHMCS sends as ``configoptionN``; the
-IP is ``whmcs.server_ip``, which the PHP shim fills from ``$_SERVER['SERVER_ADDR']``. The result is
-the status line the admin reads, e.g. ``License Active (billing.example.com, expires 2027-06-30)``.
+IP is ``whmcs.server_ip``, which the PHP shim fills from ``$_SERVER['SERVER_ADDR']``. The result
+says whether the license allows provisioning and carries the status line the admin reads, e.g.
+``License Active (billing.example.com, expires 2027-06-30)``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bridge.clock import utc_now
 from bridge.db import Database
@@ -20,22 +21,31 @@ if TYPE_CHECKING:
     from bridge.web.shim import ShimCall
 
 
-def verify_license_button(call: ShimCall, database: Database) -> str:
+def verify_license_button(call: ShimCall, database: Database) -> dict[str, Any]:
     """Ask the license server about the product's key here and return the status line."""
     report = verify_license(
         database, license_key(call), settings=load_settings(), server_ip=server_ip(call),
         now=utc_now(),
     )  # fmt: skip
-    return report.message
+    return button_answer(report.allows_provisioning, report.message)
 
 
-def activate_license_button(call: ShimCall, database: Database) -> str:
+def activate_license_button(call: ShimCall, database: Database) -> dict[str, Any]:
     """Register the product's key to this WHMCS domain and IP and return the status line."""
     report = activate_license(
         database, license_key(call), settings=load_settings(), server_ip=server_ip(call),
         now=utc_now(),
     )  # fmt: skip
-    return report.message
+    return button_answer(report.allows_provisioning, report.message)
+
+
+def button_answer(succeeded: bool, message: str) -> dict[str, Any]:
+    """Return an admin button's result: the shim shows WHMCS ``'success'`` or the message.
+
+    WHMCS styles every custom-button answer but ``'success'`` as a "Module Command Error", so a
+    good outcome must be ``'success'``; its line goes to the module log and the services tab.
+    """
+    return {"success": succeeded, "message": message}
 
 
 def license_key(call: ShimCall) -> str:

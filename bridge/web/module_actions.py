@@ -22,7 +22,7 @@ from bridge.usecases.service_admin import (
     collect_service_calls,
     describe_service,
 )
-from bridge.web.license_buttons import license_key, server_ip
+from bridge.web.license_buttons import button_answer, license_key, server_ip
 from bridge.whmcs.catalog import read_billing_settings
 
 if TYPE_CHECKING:
@@ -94,9 +94,12 @@ def list_buttons(call: ShimCall, database: Database) -> dict[str, str]:
     return dict(BUTTONS)
 
 
-def collect_cdrs_button(call: ShimCall, database: Database) -> str:
+def collect_cdrs_button(call: ShimCall, database: Database) -> dict[str, Any]:
     """Collect the service's server's new calls now and say how many were stored."""
-    return collect_service_calls(database, _service_id(call), settings=call.settings, now=utc_now())
+    outcome = collect_service_calls(
+        database, _service_id(call), settings=call.settings, now=utc_now()
+    )
+    return button_answer(outcome.succeeded, outcome.message)
 
 
 def services_tab(call: ShimCall, database: Database) -> dict[str, str]:

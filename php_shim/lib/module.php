@@ -84,14 +84,22 @@ function voipbridge_action(string $module, string $action, array $params): strin
     return $answer['ok'] ? 'success' : $answer['error'];
 }
 
-/** An admin button: the line the bridge answers (a status or a summary), or the error. */
+/**
+ * An admin button: 'success' when the bridge says it succeeded (WHMCS shows anything else as a
+ * "Module Command Error"; the bridge's line is in the module log and on the services tab),
+ * otherwise the bridge's line (an Invalid License, a failed collection) or the error.
+ */
 function voipbridge_button(string $module, string $name, array $params): string
 {
     $answer = voipbridge_call($module, 'button/' . $name, $params);
     if (!$answer['ok']) {
         return $answer['error'];
     }
-    return is_string($answer['result']) && $answer['result'] !== '' ? $answer['result'] : 'success';
+    $result = $answer['result'];
+    if (!is_array($result) || !is_string($result['message'] ?? null)) {
+        return 'The bridge answered no button result.';
+    }
+    return ($result['success'] ?? false) === true ? 'success' : $result['message'];
 }
 
 /** TestConnection: ['success' => bool, 'error' => string] in the PBX's own words. */

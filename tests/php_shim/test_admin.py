@@ -120,7 +120,7 @@ class TestServicePage:
     def test_collect_cdrs_now_stores_the_new_calls(
         self, php: PhpShim, bridge: Served, world: World
     ) -> None:
-        """Collect CDRs now stores the PBX's new call; the services tab then shows it."""
+        """Collect CDRs now stores the PBX's new call, logs how many; the services tab shows it."""
         start = datetime.now(UTC) - timedelta(hours=1)
         world.pbx.cdrs = [_cdr("call-1", start)]
 
@@ -128,10 +128,11 @@ class TestServicePage:
         again = php.call("fusionpbx_collectCdrs", world.params)
         tab = php.call("fusionpbx_AdminServicesTabFields", world.params).value
 
-        assert collected.value == (
-            "Collected from PBX One: 1 new call(s) stored, 0 with no service."
+        assert (collected.value, again.value) == ("success", "success")
+        assert "Collected from PBX One: 1 new call(s) stored, 0 with no service." in (
+            collected.log_text
         )
-        assert again.value.startswith("Collected from PBX One: 0 new call(s) stored")
+        assert "Collected from PBX One: 0 new call(s) stored" in again.log_text
         assert tab["Last collection"].startswith("Calls collected up to ")
 
     def test_escaped_text_on_the_services_tab(

@@ -45,7 +45,8 @@ class TestCreate:
         activated = php.call("fusionpbx_activateLicense", world.params)
         created = php.call("fusionpbx_CreateAccount", world.params)
 
-        assert activated.value.startswith("License Activated: billing.example.net (203.0.113.10)")
+        assert (activated.value, activated.warnings) == ("success", "")
+        assert "License Activated: billing.example.net (203.0.113.10)" in activated.log_text
         assert (created.value, created.type, created.warnings) == ("success", "string", "")
         assert _enabled(world) == {True}
         assert [(m, a) for m, a, _r in _logged(world)] == [("fusionpbx", "create")]
@@ -63,6 +64,23 @@ class TestCreate:
         assert created.value.startswith("Invalid License")
         assert world.pbx.requests == []
         assert _enabled(world) == {False}
+
+
+class TestLicenseButtons:
+    def test_verify_before_and_after_activate(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """Verify License shows Invalid License as WHMCS's error, then 'success' once activated."""
+        before = php.call("fusionpbx_verifyLicense", world.params)
+        php.call("fusionpbx_activateLicense", world.params)
+        after = php.call("fusionpbx_verifyLicense", world.params)
+        tab = php.call("fusionpbx_AdminServicesTabFields", world.params).value
+
+        assert before.value.startswith("Invalid License")
+        assert (after.value, after.type, after.warnings) == ("success", "string", "")
+        assert "License Active (billing.example.net" in after.log_text
+        assert tab["License"].startswith("License Active (billing.example.net")
+        assert world.license_key not in after.log_text
 
 
 class TestSuspension:

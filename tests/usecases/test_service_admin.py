@@ -19,6 +19,7 @@ from bridge.store.cdrs import store_cdrs
 from bridge.store.packages import save_package
 from bridge.store.suspensions import start_suspension
 from bridge.usecases.service_admin import (
+    ButtonOutcome,
     ServerForm,
     check_server_connection,
     collect_service_calls,
@@ -110,27 +111,26 @@ class TestCollectServiceCalls:
         """A PBX answering 500: the summary says which scope failed and why."""
         world.pbx.failure = "error_500"
 
-        summary = collect_service_calls(
+        outcome = collect_service_calls(
             BoundDatabase(world.conn), world.service_id, settings=SETTINGS, now=NOW
         )
 
-        assert summary.startswith(
+        assert outcome.succeeded is False
+        assert outcome.message.startswith(
             "Collected from PBX One: 0 new call(s) stored, 0 with no service."
         )
-        assert " Failed: server: " in summary
+        assert " Failed: server: " in outcome.message
 
     def test_no_server(self, world: World) -> None:
         """A service without a server has nothing to collect from."""
         world.conn.execute(hosting.update().values(server=0))
 
-        summary = collect_service_calls(
+        outcome = collect_service_calls(
             BoundDatabase(world.conn), world.service_id, settings=SETTINGS, now=NOW
         )
 
-        assert (
-            summary
-            == f"Service #{world.service_id} has no server, so there is nothing to collect from."
-        )
+        message = f"Service #{world.service_id} has no server, so there is nothing to collect from."
+        assert outcome == ButtonOutcome(succeeded=False, message=message)
 
 
 class TestCheckServerConnection:

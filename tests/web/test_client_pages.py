@@ -54,7 +54,7 @@ def _license_key(
     monkeypatch.setenv("BRIDGE_LICENSE_PUBLIC_KEY", server.public_key)
     key = server.create_key()
     answer = _post(http, "button/activate-license", {"configoption1": key}, {})
-    assert answer.json()["result"].startswith("License Activated")
+    assert answer.json()["result"]["message"].startswith("License Activated")
     return key
 
 

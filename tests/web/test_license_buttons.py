@@ -53,37 +53,38 @@ def _press(
 
 class TestLicenseButtons:
     def test_activate_then_verify(self, http: TestClient, licensed: LicenseServer) -> None:
-        """Activate answers License Activated, then Verify answers License Active with expiry."""
+        """Activate succeeds with License Activated, then Verify with License Active and expiry."""
         key = licensed.create_key()
 
         activated = _press(http, "activate-license", key)
         verified = _press(http, "verify-license", key, module="vodia")
 
         assert activated.status_code == 200
-        assert activated.json()["result"].startswith(
+        assert activated.json()["result"]["success"] is True
+        assert activated.json()["result"]["message"].startswith(
             "License Activated: billing.example.net (203.0.113.10)"
         )
-        assert verified.json() == {
-            "ok": True, "result": "License Active (billing.example.net, no expiry)",
-        }  # fmt: skip
+        active = "License Active (billing.example.net, no expiry)"
+        assert verified.json() == {"ok": True, "result": {"success": True, "message": active}}
 
     def test_invalid_license(self, http: TestClient, licensed: LicenseServer) -> None:
-        """A key the server does not know reads Invalid License."""
+        """A key the server does not know reads Invalid License, and the button did not succeed."""
         response = _press(http, "activate-license", "VB-NOPE0-NOPE0-NOPE0-NOPE0")
 
-        assert response.json()["result"] == (
-            "Invalid License: the license server does not know this key."
-        )
+        assert response.json()["result"] == {
+            "success": False,
+            "message": "Invalid License: the license server does not know this key.",
+        }
 
     def test_suspended_and_expired(self, http: TestClient, licensed: LicenseServer) -> None:
         """Verify reads License Suspended, then License Expired, as the server's record changes."""
         key = licensed.create_key()
         _press(http, "activate-license", key)
         licensed.suspend(key)
-        suspended = _press(http, "verify-license", key).json()["result"]
+        suspended = _press(http, "verify-license", key).json()["result"]["message"]
         licensed.suspend(key, suspended=False)
         licensed.set_expiry(key, date(2020, 1, 1))
-        expired = _press(http, "verify-license", key).json()["result"]
+        expired = _press(http, "verify-license", key).json()["result"]["message"]
 
         assert suspended == "License Suspended: contact your license provider."
         assert expired.startswith("License Expired: it expired on 2020-01-01")
@@ -96,7 +97,8 @@ class TestLicenseButtons:
         response = http.post(path, content=body, headers=signing_headers(path, body))
 
         assert response.status_code == 200
-        assert "no license key is set" in response.json()["result"]
+        assert response.json()["result"]["success"] is False
+        assert "no license key is set" in response.json()["result"]["message"]
 
     def test_activate_without_server_ip(
         self, http: TestClient, licensed: LicenseServer, conn: Connection
