@@ -67,6 +67,27 @@ class TestCommandLine:
         assert done.stdout.splitlines()[0].startswith("voipbridge autobill: ")
         assert done.stdout.splitlines()[0].endswith("(dry run)")
 
+    def test_library_moved_by_configuration_php(
+        self, php: PhpShim, bridge: Served, tmp_path: Path
+    ) -> None:
+        """A library moved where configuration.php's VOIPBRIDGE_LIB_DIR says: the cron file runs."""
+        moved = tmp_path / "elsewhere" / "voipbridge"
+        moved.parent.mkdir()
+        php.library.rename(moved)
+        configuration = php.whmcs / "configuration.php"
+        configuration.write_text(
+            f"<?php\n$db_host = 'localhost';\ndefine('VOIPBRIDGE_LIB_DIR', '{moved}');\n",
+            encoding="utf-8",
+        )
+        try:
+            done = php.run_script(_cron(php, "fusionpbx", "autobill"), "--dry-run")
+        finally:
+            configuration.unlink()
+            moved.rename(php.library)
+
+        assert (done.returncode, done.stderr) == (0, "")
+        assert done.stdout.splitlines()[0].startswith("voipbridge autobill: ")
+
     def test_no_bridge_exits_two(self, php: PhpShim) -> None:
         """The bridge unreachable: exit 2 and why, on stderr."""
         php.configure("http://127.0.0.1:9")

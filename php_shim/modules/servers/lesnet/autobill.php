@@ -12,6 +12,10 @@
 
 declare(strict_types=1);
 
+// Run on its own, WHMCS has not loaded its configuration.php: read it for VOIPBRIDGE_LIB_DIR.
+if (!defined('VOIPBRIDGE_LIB_DIR') && is_file(dirname(__DIR__, 3) . '/configuration.php')) {
+    require_once dirname(__DIR__, 3) . '/configuration.php';
+}
 require_once (defined('VOIPBRIDGE_LIB_DIR') ? VOIPBRIDGE_LIB_DIR : dirname(__DIR__, 3) . '/voipbridge') . '/voipbridge.php';
 
 exit(voipbridge_run_cron('autobill', $argv ?? []));
