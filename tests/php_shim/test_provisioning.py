@@ -150,6 +150,20 @@ class TestSuspension:
         assert (terminated.value, _enabled(world)) == ("success", {False})
         assert "call records are kept on the PBX" in _logged(world)[-1][2]
 
+    def test_create_and_terminate_are_safe_to_repeat(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """WHMCS's Module Queue retries: Create twice and Terminate twice all answer 'success'."""
+        php.call("fusionpbx_activateLicense", world.params)
+
+        created = [php.call("fusionpbx_CreateAccount", world.params).value for _ in range(2)]
+        enabled = _enabled(world)
+        terminated = [php.call("fusionpbx_TerminateAccount", world.params).value for _ in range(2)]
+
+        assert (created, enabled) == (["success", "success"], {True})
+        assert (terminated, _enabled(world)) == (["success", "success"], {False})
+        assert [action for _m, action, _r in _logged(world)] == ["create"] * 2 + ["terminate"] * 2
+
 
 class TestPbxWords:
     def test_a_pbx_refusal_is_the_message_whmcs_shows(
