@@ -52,14 +52,15 @@ def _chromium() -> str:
     return found
 
 
-def _metered_service(engine_url: str) -> Service:
+def _demo_service(engine_url: str, module: str) -> Service:
+    """Return the demo's first VoIP service of ``module``."""
     engine = create_engine(engine_url)
     try:
         with engine.connect() as conn:
             services = [s for c in list_client_ids(conn) for s in list_voip_services(conn, c)]
     finally:
         engine.dispose()
-    return next(s for s in services if s.product.module == "fusionpbx")
+    return next(s for s in services if s.product.module == module)
 
 
 def _busy_month(url: str, service: Service) -> None:
@@ -93,13 +94,41 @@ def _busy_month(url: str, service: Service) -> None:
         engine.dispose()
 
 
+def _trunk_calls(url: str, service: Service) -> None:
+    """Store three calls yesterday on the demo's LesNet trunk (the demo stores none for it)."""
+    assert service.server is not None
+    start = datetime.combine(whmcs_today(utc_now(), UTC_ZONE) - timedelta(days=1), time(9), UTC)
+    records = [
+        CollectedCdr(
+            Cdr(
+                uuid=f"trunk-{n}",
+                direction=Direction.OUTBOUND,
+                caller_number="12046664021",
+                caller_destination="",
+                destination_number=f"1416555{n:04d}",
+                start=start + timedelta(minutes=5 * n),
+                billsec=60 + 30 * n,
+            ),
+            domain="D4E3CD2BFC791",
+        )
+        for n in range(3)
+    ]
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            store_cdrs(conn, service.server.id, records, now=utc_now(), service_id=service.id)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(name="site", scope="module")
 def _site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Service, str]]:
     """The demo preview served on 127.0.0.1: (base URL, the busy service, database URL)."""
     folder = tmp_path_factory.mktemp("demo")
     url = build_demo_database(folder / "voipbridge.db", today=whmcs_today(utc_now(), UTC_ZONE))
-    service = _metered_service(str(url))
+    service = _demo_service(str(url), "fusionpbx")
     _busy_month(str(url), service)
+    _trunk_calls(str(url), _demo_service(str(url), "lesnet"))
     settings = Settings(database_url=url, database_configured=True)
     with serve(create_app(settings, extra_routes=preview_routes())) as served:
         yield served.url, service, str(url)
@@ -241,6 +270,42 @@ class TestInTheBrowser:
         finally:
             engine.dispose()
         assert sum(Decimal(row["Cost"]) for row in rows) == sum(c.cost for c in usage.result.calls)
+
+    @pytest.mark.parametrize("module", ["fusionpbx", "vodia", "lesnet"])
+    def test_every_modules_service_in_the_browser(
+        self, page: Page, site: tuple[str, Service, str], module: str
+    ) -> None:
+        """Each VoIP module's demo service: its calls, summary, chart, rates and CSV in Chromium."""
+        base, _service, url = site
+        service = _demo_service(url, module)
+        page.goto(f"{base}/demo/client-area/{service.id}")
+
+        expect(page.locator(f'[data-service="{service.id}"]')).to_be_visible()
+        shown = int(page.locator(".vb-calls").inner_text())
+        expect(page.locator("table.vb-calls-table tbody tr")).to_have_count(min(shown, 50))
+        expect(page.locator("svg.vb-chart")).to_be_visible()
+        _shoot(page, f"calls-{module}")
+        with page.expect_download() as waiting:
+            page.click("a.vb-export")
+        saved = waiting.value.path()
+        rows = list(csv.DictReader(io.StringIO(saved.read_bytes().decode("utf-8-sig"))))
+        page.click("a:has-text('Call Rates')")
+
+        assert shown > 0
+        assert len(rows) == shown
+        expect(page.locator(".vb-terms")).to_contain_text("Package:")
+
+    def test_a_service_not_shown_is_refused_with_nothing_shown(
+        self, page: Page, site: tuple[str, Service, str]
+    ) -> None:
+        """A service id the preview does not offer (none, or not VoIP) is a 403 with no calls."""
+        base, _service, _url = site
+
+        refused = [page.goto(f"{base}/demo/client-area/{number}") for number in (999, 0)]
+
+        assert [response.status if response else None for response in refused] == [403, 403]
+        expect(page.locator("table.vb-calls-table")).to_have_count(0)
+        expect(page.locator(".voipbridge-client-area[data-service]")).to_have_count(0)
 
     def test_call_rates_tab(self, page: Page, site: tuple[str, Service, str]) -> None:
         """The Call Rates tab finds a destination by name and shows the package terms."""
