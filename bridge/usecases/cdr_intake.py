@@ -248,32 +248,37 @@ def collect_cdrs(
             reattributed += reattribute_cdrs(conn, directory)
         if cdr_source == "push" or not directory.targets:
             continue
-        with adapters(pbx) as adapter:
-            plan = adapter.collection_plan()
-            scopes: list[tuple[str, Assignment | None]] = (
-                [(f"service:{t.service.id}", t.assignment) for t in directory.targets]
-                if plan.per_service
-                else [(WHOLE_SERVER, None)]
-            )
-            for scope, assignment in scopes:
-                with database.transaction() as conn:
-                    watermark = get_watermark(conn, pbx.id, scope)
-                back = plan.lookback if lookback is None else lookback
-                start = since or (watermark - back if watermark else now - first_window)
-                reports.append(
-                    _collect_scope(
-                        database,
-                        adapter,
-                        directory,
-                        scope,
-                        assignment,
-                        start=start,
-                        now=now,
-                        progress=progress,
-                        label=f"{pbx.name} {scope}",
-                        batch_size=batch_size,
-                    )
+        try:
+            with adapters(pbx) as adapter:
+                plan = adapter.collection_plan()
+                scopes: list[tuple[str, Assignment | None]] = (
+                    [(f"service:{t.service.id}", t.assignment) for t in directory.targets]
+                    if plan.per_service
+                    else [(WHOLE_SERVER, None)]
                 )
+                for scope, assignment in scopes:
+                    with database.transaction() as conn:
+                        watermark = get_watermark(conn, pbx.id, scope)
+                    back = plan.lookback if lookback is None else lookback
+                    start = since or (watermark - back if watermark else now - first_window)
+                    reports.append(
+                        _collect_scope(
+                            database,
+                            adapter,
+                            directory,
+                            scope,
+                            assignment,
+                            start=start,
+                            now=now,
+                            progress=progress,
+                            label=f"{pbx.name} {scope}",
+                            batch_size=batch_size,
+                        )
+                    )
+        except BridgeError as exc:
+            # A server the bridge cannot read from as configured (an adapter it cannot build, a
+            # CDR source with no way to collect) fails alone, like one whose secret is broken.
+            reports.append(ScopeReport(pbx.id, WHOLE_SERVER, error=exc.message))
     return CollectReport(tuple(reports), reattributed)
 
 

@@ -17,13 +17,14 @@ from starlette.datastructures import Secret
 
 from bridge.calls import CollectedCdr, Intake
 from bridge.db import BoundDatabase
-from bridge.errors import ProviderUnavailable
+from bridge.errors import NotConfigured, ProviderUnavailable
 from bridge.modules.assignment import Assignment, VodiaAssignment
 from bridge.modules.base import (
     ActionResult,
     CollectionPlan,
     ConnectionCheck,
     Health,
+    PbxAdapter,
     PbxServer,
     TimeWindow,
 )
@@ -225,6 +226,34 @@ class TestPerServiceCollection:
         assert failed == broken
         assert error is not None
         assert "cannot be decrypted" in error
+        assert _stored(conn) == [("v1", service)]
+
+    def test_a_server_that_cannot_be_read_fails_alone(self, conn: Connection) -> None:
+        """An adapter that cannot be built for one server: it is reported, the others collect."""
+        odd = make_server(conn, module="vodia", hostname="odd.example.net")
+        odd_product = make_product(conn, module="vodia")
+        make_service(
+            conn, make_client(conn), product_id=odd_product, server_id=odd,
+            domain="odd.example.com | 5484815500", username="8301",
+        )  # fmt: skip
+        server = make_server(conn, module="vodia", hostname="vodia.example.net")
+        product = make_product(conn, module="vodia")
+        service = make_service(
+            conn, make_client(conn), product_id=product, server_id=server,
+            domain="rucken.example.com | 5484815577", username="8300",
+        )  # fmt: skip
+        calls = [_call("v1", "rucken.example.com", NOW - HOUR)]
+
+        def adapters(pbx: PbxServer) -> PbxAdapter:
+            if pbx.id == odd:
+                raise NotConfigured("server odd: CDR source 'file' cannot be collected")
+            return ScriptedPbx(pbx, calls)
+
+        report = collect_cdrs(BoundDatabase(conn), key=KEY, now=NOW, adapters=adapters)
+
+        assert [(scope.server_id, scope.error) for scope in report.errors] == [
+            (odd, "server odd: CDR source 'file' cannot be collected")
+        ]
         assert _stored(conn) == [("v1", service)]
 
     def test_failure_part_way_keeps_the_watermark_and_loses_nothing(self, conn: Connection) -> None:
