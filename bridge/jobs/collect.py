@@ -23,15 +23,18 @@ def run(context: JobContext) -> JobReport:
             continue
         report.details.append(
             f"{where}: {scope.inserted} new, {scope.duplicates} already stored, "
-            f"{scope.unassigned} with no service"
+            f"{scope.unassigned} with no service, {scope.quarantined} quarantined"
         )
     report.count("calls_stored", collected.inserted)
     report.count("calls_unassigned", collected.unassigned)
     report.count("calls_filed_late", collected.reattributed)
+    report.count("records_quarantined", collected.quarantined)
     summary = (
         f"{collected.inserted} new call(s) stored, {collected.unassigned} with no service, "
         f"{collected.reattributed} earlier call(s) filed; {len(report.errors)} scope(s) failed"
     )
+    if collected.quarantined:
+        summary += f"; {collected.quarantined} record(s) quarantined (bridge doctor lists them)"
     return report.build("collect", context, summary)
 
 

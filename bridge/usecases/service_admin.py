@@ -128,6 +128,11 @@ def collect_service_calls(
         f"Collected from {service.server.name}: {report.inserted} new call(s) stored, "
         f"{report.unassigned} with no service."
     )
+    if report.quarantined:
+        summary += (
+            f" {report.quarantined} record(s) could not be stored and were quarantined "
+            "(bridge doctor lists them)."
+        )
     if failed:
         return ButtonOutcome(False, f"{summary} Failed: {'; '.join(failed)}")
     return ButtonOutcome(True, summary)

@@ -135,6 +135,21 @@ class TestServicePage:
         assert "Collected from PBX One: 0 new call(s) stored" in again.log_text
         assert tab["Last collection"].startswith("Calls collected up to ")
 
+    def test_collect_cdrs_now_names_what_it_set_aside(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """A record that cannot be stored: the good call is stored, the button counts the other."""
+        start = datetime.now(UTC) - timedelta(hours=1)
+        world.pbx.cdrs = [_cdr("call-ok", start), {**_cdr("call-bad", start), "billsec": "9" * 12}]
+
+        collected = php.call("fusionpbx_collectCdrs", world.params)
+
+        assert collected.value == "success"
+        assert (
+            "Collected from PBX One: 1 new call(s) stored, 0 with no service. 1 record(s) could "
+            "not be stored and were quarantined (bridge doctor lists them)."
+        ) in collected.log_text
+
     def test_escaped_text_on_the_services_tab(
         self, php: PhpShim, bridge: Served, world: World
     ) -> None:
