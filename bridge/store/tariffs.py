@@ -23,6 +23,7 @@ from bridge.errors import NotFound
 from bridge.rating.models import RateRow
 from bridge.rating.tariff_csv import TariffCsvReader
 from bridge.rating.tariffs import Tariff
+from bridge.store.column_fit import check_fits
 from bridge.store.tables import tariff_rates, tariffs
 
 BATCH_SIZE = 5000
@@ -60,6 +61,7 @@ def import_tariff(
     overrides: Mapping[str, str] | None = None,
 ) -> TariffImport:
     """Replace tariff ``name``'s rates with the rate card in ``lines`` (all or nothing)."""
+    check_fits(tariffs, {"name": name}, what="tariff")
     existing = (
         conn.execute(select(tariffs).where(tariffs.c.name == name).with_for_update())
         .mappings()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Connection
 
 from bridge.db import BoundDatabase
-from bridge.errors import NotFound
+from bridge.errors import InvalidRequest, NotFound
 from bridge.rating.tariff_csv import TariffCsvError, tariff_csv_lines
 from bridge.store.tariffs import (
     TariffImport,
@@ -100,6 +100,15 @@ class TestImportTariff:
         """Asking for a tariff that does not exist says how to list them."""
         with pytest.raises(NotFound, match="bridge tariff list"):
             load_tariff(conn, "nope")
+
+    def test_a_name_longer_than_its_column_is_refused(self, conn: Connection) -> None:
+        """A 300-character tariff name is an error naming the column; nothing is stored."""
+        lines = CARD.splitlines(keepends=True)
+
+        with pytest.raises(InvalidRequest, match=r"tariff: name .* is longer than"):
+            import_tariff(conn, "T" * 300, lines, source="card.csv", now=NOW)
+
+        assert list_tariffs(conn) == []
 
     def test_list(self, conn: Connection) -> None:
         """Listing shows each tariff once with its rate count."""
