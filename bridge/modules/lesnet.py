@@ -17,7 +17,9 @@ product custom field "CDR Link", e.g. ``https://portal.les.net/cdr/11330_0000.tx
   run reads the file again, so no good line is lost, and the stable call ids mean nothing is stored
   twice. A file that arrives whole but whose last line stops half way is read, and that line is
   reported as bad.
-* **What the file holds.** The calls of the peer that started in the window are returned; bad lines,
+* **What the file holds.** The calls of the peer that started in the window are returned, with each
+  unreadable line as a :class:`~bridge.calls.RejectedCdr` for the quarantine (except a line the
+  file was cut inside, read whole next time); bad lines,
   other peers' calls, repeated rows and warnings are in :attr:`LesNetAdapter.last_fetch` (a
   :class:`LesNetFetch`, replaced on every call) and logged (``lesnet.fetched``,
   ``lesnet.bad_lines``, ``lesnet.file_warning``). An HTML page (a login or error page answered
@@ -44,7 +46,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from bridge.calls import CollectedCdr
+from bridge.calls import CollectedCdr, Intake
 from bridge.errors import (
     BadLine,
     InvalidAssignment,
@@ -124,10 +126,12 @@ class LesNetAdapter(PbxAdapter):
             message, ok = exc.message, False
         return Health(ok, round((time.perf_counter() - started) * 1000, 1), message)
 
-    def fetch_cdrs(
-        self, assignment: Assignment | None, window: TimeWindow
-    ) -> Iterator[CollectedCdr]:
-        """Return the peer's calls that started in ``window``, read from its CDR file."""
+    def fetch_cdrs(self, assignment: Assignment | None, window: TimeWindow) -> Iterator[Intake]:
+        """Return the peer's calls that started in ``window`` and its file's unreadable lines.
+
+        A bad line has no start time to place it in a window, so each download sets it aside
+        again; the quarantine keeps one entry per line's content.
+        """
         if assignment is None:
             raise ProviderUnsupported(
                 f"LesNet server {self.server.name} has no server-wide CDR feed: each service's "
@@ -137,7 +141,7 @@ class LesNetAdapter(PbxAdapter):
         result = self.fetch(_lesnet(assignment), window)
         self.last_fetch = result
         _log_fetch(result)
-        return iter(result.cdrs)
+        return iter((*result.cdrs, *result.file.rejected))
 
     def fetch(self, assignment: LesNetAssignment, window: TimeWindow) -> LesNetFetch:
         """Download and read the peer's CDR file, keeping the calls that started in ``window``."""

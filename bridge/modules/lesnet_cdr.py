@@ -57,7 +57,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from bridge.calls import CollectedCdr, parse_plain_decimal, parse_seconds
+from bridge.calls import CollectedCdr, RejectedCdr, parse_plain_decimal, parse_seconds
 from bridge.errors import BadLine, InvalidCdr, InvalidFile
 from bridge.rating.models import Cdr, Direction
 
@@ -144,6 +144,13 @@ class CdrFile:
     other_peers: int = 0
     duplicates: int = 0
     warnings: tuple[str, ...] = field(default=())
+    # The bad lines as records for the quarantine; a line the file was cut inside is left out,
+    # since the next download holds it whole.
+    rejected: tuple[RejectedCdr, ...] = ()
+
+
+# How much of a bad line the quarantine keeps.
+_LINE_SHOWN = 1000
 
 
 class _BadValue(Exception):
@@ -180,6 +187,7 @@ def read_cdr_file(text: str, *, peer_id: str, dids: Sequence[str], zone: ZoneInf
     header_keys = tuple(_normalise(name) for name in layout.names)
     cdrs: dict[str, CollectedCdr] = {}
     bad: list[BadLine] = []
+    rejected: list[RejectedCdr] = []
     other_peers = named_us = duplicates = 0
     peers_seen: set[str] = set()
     for number in range(layout.header_line + 1, len(lines) + 1):
@@ -195,6 +203,9 @@ def read_cdr_file(text: str, *, peer_id: str, dids: Sequence[str], zone: ZoneInf
             cut = number == len(lines)  # the text did not end with a line break
             suffix = "; the file ends inside this line (cut off in transfer?)" if cut else ""
             bad.append(BadLine(number, f"{exc}{suffix}"))
+            if not cut:
+                reason = f"line {number} of peer {peer_id}'s CDR file: {exc}"
+                rejected.append(RejectedCdr("", reason, line[:_LINE_SHOWN], domain=peer_id))
             continue
         if peer is not None:
             if peer.casefold() != peer_id.casefold():
@@ -218,7 +229,13 @@ def read_cdr_file(text: str, *, peer_id: str, dids: Sequence[str], zone: ZoneInf
             "check the service's Peer ID and CDR Link"
         )
     return CdrFile(
-        layout, tuple(cdrs.values()), tuple(bad), other_peers, duplicates, tuple(warnings)
+        layout,
+        tuple(cdrs.values()),
+        tuple(bad),
+        other_peers,
+        duplicates,
+        tuple(warnings),
+        tuple(rejected),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import pytest
@@ -186,6 +187,40 @@ class TestCdrCollect:
         assert "server #3 service:3: 3 new, 0 already stored" in first.stdout
         assert "server #3 service:3: 0 new, 3 already stored" in second.stdout
         assert portal.requests.count("/cdr/11330_0000.txt") == 2
+
+    def test_a_junk_line_in_a_lesnet_file_is_quarantined_once(
+        self, demo_env: dict[str, str], switchboard: Switchboard
+    ) -> None:
+        """A line of the CDR file that is no call is set aside with its line; the calls are kept."""
+        portal = FakeLesNet()
+        junk = "2025-12-29|ten past|D4E3CD2BFC791|12046664021|14165550102|12|0.01|0.01\n"
+        portal.publish("/cdr/11330_0000.txt", CDR_FILE + junk)
+        with switchboard.plug(portal.app()) as served:
+            engine = create_engine(demo_env["BRIDGE_DATABASE_URL"])
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "UPDATE tblcustomfieldsvalues SET value = :link WHERE value LIKE "
+                        "'https://portal.les.net/%'"
+                    ),
+                    {"link": f"{served.url}/cdr/11330_0000.txt"},
+                )
+            first = _bridge(demo_env, "cdr", "collect", "--server", "3", "--since", "2025-12-01")
+            second = _bridge(demo_env, "cdr", "collect", "--server", "3", "--since", "2025-12-01")
+            with engine.connect() as conn:
+                aside = conn.execute(
+                    text("SELECT reason, record FROM mod_voipbridge_cdr_quarantine")
+                ).all()
+            engine.dispose()
+
+        # The module's demo database may hold these calls already; the junk line is new.
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert re.search(
+            r"server #3 service:3: \d+ new, \d+ already stored, 1 quarantined", first.stdout
+        )
+        assert "server #3 service:3: 0 new, 3 already stored, 1 quarantined" in second.stdout
+        (reason,) = [reason for reason, record in aside if record == junk.rstrip("\n")]
+        assert reason.startswith("line 6 of peer D4E3CD2BFC791's CDR file:")
 
     def test_unreachable_provider_fails_the_run_and_says_retry(
         self, demo_env: dict[str, str]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from bridge.calls import CollectedCdr, Intake, RejectedCdr
 from bridge.errors import (
     InvalidAssignment,
     ProviderError,
@@ -105,6 +106,14 @@ def _service(portal: Served) -> LesNetAssignment:
     return _assignment(portal.url + PATH)
 
 
+def _calls(records: Iterable[Intake]) -> list[CollectedCdr]:
+    """Return the calls fetched, failing if any record came rejected."""
+    fetched = list(records)
+    calls = [record for record in fetched if isinstance(record, CollectedCdr)]
+    assert len(calls) == len(fetched)
+    return calls
+
+
 class TestFetchCdrs:
     def test_only_the_peers_calls_inside_the_half_open_window_come_back(
         self, adapter: LesNetAdapter, service: LesNetAssignment
@@ -114,7 +123,7 @@ class TestFetchCdrs:
             datetime(2025, 12, 29, 16, 0, tzinfo=UTC), datetime(2025, 12, 29, 17, 0, tzinfo=UTC)
         )
 
-        cdrs = list(adapter.fetch_cdrs(service, window))
+        cdrs = _calls(adapter.fetch_cdrs(service, window))
 
         assert [cdr.billsec for cdr in cdrs] == [22, 33]
         assert adapter.last_fetch is not None
@@ -153,7 +162,7 @@ class TestFetchCdrs:
         fake.publish(PATH, HEADER + YESTERDAY, HEADER + YESTERDAY + TODAY)
 
         first = {cdr.uuid for cdr in adapter.fetch_cdrs(service, EVER)}
-        second = {cdr.uuid: cdr for cdr in adapter.fetch_cdrs(service, EVER)}
+        second = {cdr.uuid: cdr for cdr in _calls(adapter.fetch_cdrs(service, EVER))}
 
         assert first < set(second)
         assert sorted(second[uuid].billsec for uuid in set(second) - first) == [55, 66]
@@ -166,13 +175,20 @@ class TestFetchCdrs:
         service: LesNetAssignment,
         caplog: pytest.LogCaptureFixture,
     ) -> None:
-        """Junk between lines is listed by line number in the fetch and the log; calls all stay."""
+        """Junk lines are listed by number, logged and handed on for the quarantine; calls stay."""
         fake.fail(PATH, Fault.GARBAGE_LINES)
         caplog.set_level(logging.INFO, logger="bridge.modules.lesnet")
 
-        cdrs = list(adapter.fetch_cdrs(service, EVER))
+        fetched = list(adapter.fetch_cdrs(service, EVER))
 
+        cdrs = [record for record in fetched if isinstance(record, CollectedCdr)]
+        rejected = [record for record in fetched if isinstance(record, RejectedCdr)]
         assert len(cdrs) == 4
+        assert [(r.uuid, r.domain, r.reason.split(":")[0]) for r in rejected] == [
+            ("", service.peer_id, f"line {n} of peer {service.peer_id}'s CDR file")
+            for n in (3, 6, 9)
+        ]
+        assert all(r.record.strip() for r in rejected)
         assert adapter.last_fetch is not None
         assert [bad.line for bad in adapter.last_fetch.bad_lines] == [3, 6, 9]
         assert "lesnet.bad_lines peer=D4E3CD2BFC791 count=3 line 3:" in caplog.text
@@ -180,12 +196,14 @@ class TestFetchCdrs:
     def test_a_cut_last_line_is_a_bad_line_and_the_rest_is_kept(
         self, fake: FakeLesNet, adapter: LesNetAdapter, service: LesNetAssignment
     ) -> None:
-        """A file whose last line stops half way still gives every complete call."""
+        """A line the file was cut inside is a bad line, not quarantined; every whole call stays."""
         fake.fail(PATH, Fault.CUT_LAST_LINE)
 
         cdrs = list(adapter.fetch_cdrs(service, EVER))
 
-        assert [cdr.billsec for cdr in cdrs] == [11, 22, 33]
+        assert [cdr.billsec if isinstance(cdr, CollectedCdr) else cdr for cdr in cdrs] == [
+            11, 22, 33,
+        ]  # fmt: skip
         assert adapter.last_fetch is not None
         (bad,) = adapter.last_fetch.bad_lines
         assert (bad.line, "cut off" in bad.message) == (6, True)
