@@ -42,6 +42,7 @@ from bridge.modules.registry import AdapterFactory, make_adapter
 from bridge.settings import Settings
 from bridge.store.packages import load_package
 from bridge.store.suspensions import end_suspension
+from bridge.usecases.cdr_intake import TenantDirectory, reattribute_cdrs
 from bridge.usecases.licenses import require_license
 from bridge.usecases.pbx_servers import load_pbx_servers
 from bridge.usecases.voip_state import NONE, VOIP_SUSPENDED, YES, suspended_by_the_bridge
@@ -117,6 +118,11 @@ def run_pbx_action(
         _log_in(conn, call, action.value, target, result.message, settings, now)
         if action in (PbxAction.UNSUSPEND, PbxAction.TERMINATE):
             _release_suspension(conn, target.service, settings, now)
+        if action is PbxAction.CREATE:
+            # Calls of the tenant collected before the service existed are filed under it now,
+            # not only on the next collection run.
+            server = target.server
+            reattribute_cdrs(conn, TenantDirectory.build(conn, server.id, server.module))
     return Outcome(result.message, result.changed)
 
 

@@ -11,8 +11,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from bridge.calls import CollectedCdr
+from bridge.rating.models import Cdr, Direction
+from bridge.store.cdrs import store_cdrs
 from bridge.store.servers import save_server_settings
 from bridge.store.suspensions import open_suspension, start_suspension
+from bridge.store.tables import cdrs
 from bridge.usecases.voip_state import VOIP_SUSPENDED, ZERO_BALANCE_REASON
 from bridge.whmcs.customfields import get_client_field, set_client_field
 from bridge.whmcs.services import ServiceStatus, set_service_status
@@ -54,6 +58,27 @@ class TestCreate:
         assert [entry["action"] for entry in created.log] == ["create"]
         for secret in (world.pbx.password, world.license_key, SERVICE_PASSWORD):
             assert secret not in created.log_text
+
+    def test_create_files_calls_collected_before_the_service_existed(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """A call of the tenant stored before the service existed is the service's after Create."""
+        early = CollectedCdr(
+            Cdr(
+                uuid="early-call", direction=Direction.OUTBOUND, caller_number="2112",
+                caller_destination="", destination_number="4165550100",
+                start=datetime.now(UTC), billsec=30,
+            ),
+            domain=TENANT,
+        )  # fmt: skip
+        store_cdrs(world.conn, world.server_id, [early], now=datetime.now(UTC), service_id=None)
+        php.call("fusionpbx_activateLicense", world.params)
+
+        created = php.call("fusionpbx_CreateAccount", world.params)
+
+        owner = world.conn.execute(select(cdrs.c.service_id).where(cdrs.c.uuid == "early-call"))
+        assert created.value == "success"
+        assert owner.scalar_one() == world.service_id
 
     def test_create_without_a_valid_license_is_refused(
         self, php: PhpShim, bridge: Served, world: World
