@@ -40,9 +40,12 @@ The HTTP contract those scripts implement (the fake in ``tests/fakes/fusionpbx.p
   The adapter yields each uuid once per fetch, drops rows outside the window or tenant, and stops
   with ProviderRejected if a full page brings nothing new (a script that ignores the cursor).
 
-Suspend disables the service's extensions and its gateway; unsuspend and create enable them
-(the script creates nothing in this version: extensions and gateway must exist in FusionPBX);
-terminate disables them and keeps every record on the PBX. All four are idempotent.
+Suspend disables the service's extensions and its gateway; unsuspend and create enable them;
+terminate disables them and keeps every record on the PBX. All four are idempotent. The adapter
+asks only for ``enable`` and ``disable``: Create expects the extensions and the gateway to exist in
+FusionPBX already, although ``manage.php`` and
+``provision.php`` can also create, update and delete them and ``provision_list.php`` lists a
+domain's gateways (``fusionpbx_api/README.md``), for tools that need it.
 """
 
 from __future__ import annotations
