@@ -30,6 +30,7 @@ tenants' calls.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,6 +63,8 @@ from bridge.store.servers import get_server_timezone
 from bridge.usecases.pbx_servers import read_pbx_servers
 from bridge.whmcs.customfields import get_service_fields
 from bridge.whmcs.services import Service, get_service, list_server_services
+
+log = logging.getLogger("bridge.usecases.cdr_intake")
 
 BATCH_SIZE = 1000
 WHOLE_SERVER = "server"
@@ -279,6 +282,17 @@ def collect_cdrs(
             # A server the bridge cannot read from as configured (an adapter it cannot build, a
             # CDR source with no way to collect) fails alone, like one whose secret is broken.
             reports.append(ScopeReport(pbx.id, WHOLE_SERVER, error=exc.message))
+        except Exception as exc:  # one server's surprise must not stop the rest
+            # An error the bridge has no words for (a driver's, an adapter's bug): the traceback
+            # goes to the log, the report names its type only (its text may carry connection
+            # details), and the other servers are still collected.
+            log.exception("collect.unexpected server=%s", pbx.id)
+            reports.append(
+                ScopeReport(
+                    pbx.id, WHOLE_SERVER,
+                    error=f"unexpected {type(exc).__name__}; the bridge's log has the details",
+                )
+            )  # fmt: skip
     return CollectReport(tuple(reports), reattributed)
 
 

@@ -256,6 +256,37 @@ class TestPerServiceCollection:
         ]
         assert _stored(conn) == [("v1", service)]
 
+    def test_an_unexpected_error_fails_its_server_alone(
+        self, conn: Connection, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """An adapter bug on one server: reported by type, logged in full, the others collect."""
+        odd = make_server(conn, module="vodia", hostname="odd.example.net")
+        odd_product = make_product(conn, module="vodia")
+        make_service(
+            conn, make_client(conn), product_id=odd_product, server_id=odd,
+            domain="odd.example.com | 5484815500", username="8301",
+        )  # fmt: skip
+        server = make_server(conn, module="vodia", hostname="vodia.example.net")
+        product = make_product(conn, module="vodia")
+        service = make_service(
+            conn, make_client(conn), product_id=product, server_id=server,
+            domain="rucken.example.com | 5484815577", username="8300",
+        )  # fmt: skip
+        calls = [_call("v1", "rucken.example.com", NOW - HOUR)]
+
+        def adapters(pbx: PbxServer) -> PbxAdapter:
+            if pbx.id == odd:
+                raise KeyError("secret-dsn-detail")
+            return ScriptedPbx(pbx, calls)
+
+        report = collect_cdrs(BoundDatabase(conn), key=KEY, now=NOW, adapters=adapters)
+
+        assert [(scope.server_id, scope.error) for scope in report.errors] == [
+            (odd, "unexpected KeyError; the bridge's log has the details")
+        ]
+        assert _stored(conn) == [("v1", service)]
+        assert "collect.unexpected" in caplog.text
+
     def test_failure_part_way_keeps_the_watermark_and_loses_nothing(self, conn: Connection) -> None:
         """A PBX dying mid-fetch is reported; the next run fetches the window again, completely."""
         server = make_server(conn, module="vodia", hostname="vodia.example.net")

@@ -214,7 +214,9 @@ def test_pbx_health_checks_are_shared_and_never_hold_up_module_calls(
             ThreadPoolExecutor(65) as pool,
         ):
             health = [pool.submit(client.get, "/healthz?pbx=1") for _ in range(45)]
+            deadline = time.monotonic() + 30
             while not fake.requests:  # the one check has reached the PBX and hangs there
+                assert time.monotonic() < deadline, "no health check reached the PBX in 30 s"
                 time.sleep(0.05)
             signed = [signing_headers(PATH, BODY) for _ in range(20)]
             statuses = list(pool.map(lambda headers: _post(client, headers), signed))
