@@ -161,6 +161,18 @@ CDR_FILE = (
 )
 
 
+def _link_the_lesnet_service(demo_env: dict[str, str], link: str) -> None:
+    """Point the demo LesNet service's CDR Link at ``link`` (a fake portal on loopback)."""
+    engine = create_engine(demo_env["BRIDGE_DATABASE_URL"])
+    with engine.begin() as conn:
+        conn.execute(
+            # Whatever an earlier test of the module pointed it at.
+            text("UPDATE tblcustomfieldsvalues SET value = :link WHERE value LIKE '%/cdr/%'"),
+            {"link": link},
+        )
+    engine.dispose()
+
+
 class TestCdrCollect:
     def test_collect_from_a_lesnet_portal_twice(
         self, demo_env: dict[str, str], switchboard: Switchboard
@@ -169,17 +181,7 @@ class TestCdrCollect:
         portal = FakeLesNet()
         portal.publish("/cdr/11330_0000.txt", CDR_FILE)
         with switchboard.plug(portal.app()) as served:
-            engine = create_engine(demo_env["BRIDGE_DATABASE_URL"])
-            with engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "UPDATE tblcustomfieldsvalues SET value = :link WHERE value LIKE "
-                        "'https://portal.les.net/%'"
-                    ),
-                    {"link": f"{served.url}/cdr/11330_0000.txt"},
-                )
-            engine.dispose()
-
+            _link_the_lesnet_service(demo_env, f"{served.url}/cdr/11330_0000.txt")
             first = _bridge(demo_env, "cdr", "collect", "--server", "3", "--since", "2025-12-01")
             second = _bridge(demo_env, "cdr", "collect", "--server", "3", "--since", "2025-12-01")
 
@@ -196,22 +198,15 @@ class TestCdrCollect:
         junk = "2025-12-29|ten past|D4E3CD2BFC791|12046664021|14165550102|12|0.01|0.01\n"
         portal.publish("/cdr/11330_0000.txt", CDR_FILE + junk)
         with switchboard.plug(portal.app()) as served:
-            engine = create_engine(demo_env["BRIDGE_DATABASE_URL"])
-            with engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "UPDATE tblcustomfieldsvalues SET value = :link WHERE value LIKE "
-                        "'https://portal.les.net/%'"
-                    ),
-                    {"link": f"{served.url}/cdr/11330_0000.txt"},
-                )
+            _link_the_lesnet_service(demo_env, f"{served.url}/cdr/11330_0000.txt")
             first = _bridge(demo_env, "cdr", "collect", "--server", "3", "--since", "2025-12-01")
             second = _bridge(demo_env, "cdr", "collect", "--server", "3", "--since", "2025-12-01")
-            with engine.connect() as conn:
-                aside = conn.execute(
-                    text("SELECT reason, record FROM mod_voipbridge_cdr_quarantine")
-                ).all()
-            engine.dispose()
+        engine = create_engine(demo_env["BRIDGE_DATABASE_URL"])
+        with engine.connect() as conn:
+            aside = conn.execute(
+                text("SELECT reason, record FROM mod_voipbridge_cdr_quarantine")
+            ).all()
+        engine.dispose()
 
         # The module's demo database may hold these calls already; the junk line is new.
         assert first.returncode == 0, first.stdout + first.stderr

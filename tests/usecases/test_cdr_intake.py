@@ -118,6 +118,23 @@ def _stored(conn: Connection) -> list[tuple[str, int | None]]:
     return [(row.uuid, row.service_id) for row in rows]
 
 
+def _odd_and_good_vodia(conn: Connection) -> tuple[int, int]:
+    """Make two Vodia servers with a service each; return the odd server and the good service."""
+    odd = make_server(conn, module="vodia", hostname="odd.example.net")
+    odd_product = make_product(conn, module="vodia")
+    make_service(
+        conn, make_client(conn), product_id=odd_product, server_id=odd,
+        domain="odd.example.com | 5484815500", username="8301",
+    )  # fmt: skip
+    server = make_server(conn, module="vodia", hostname="vodia.example.net")
+    product = make_product(conn, module="vodia")
+    service = make_service(
+        conn, make_client(conn), product_id=product, server_id=server,
+        domain="rucken.example.com | 5484815577", username="8300",
+    )  # fmt: skip
+    return odd, service
+
+
 class TestPerServiceCollection:
     def test_first_run_stores_and_sets_the_watermark(self, conn: Connection) -> None:
         """Each Vodia service's calls are stored under it, and its watermark moves to now."""
@@ -230,18 +247,7 @@ class TestPerServiceCollection:
 
     def test_a_server_that_cannot_be_read_fails_alone(self, conn: Connection) -> None:
         """An adapter that cannot be built for one server: it is reported, the others collect."""
-        odd = make_server(conn, module="vodia", hostname="odd.example.net")
-        odd_product = make_product(conn, module="vodia")
-        make_service(
-            conn, make_client(conn), product_id=odd_product, server_id=odd,
-            domain="odd.example.com | 5484815500", username="8301",
-        )  # fmt: skip
-        server = make_server(conn, module="vodia", hostname="vodia.example.net")
-        product = make_product(conn, module="vodia")
-        service = make_service(
-            conn, make_client(conn), product_id=product, server_id=server,
-            domain="rucken.example.com | 5484815577", username="8300",
-        )  # fmt: skip
+        odd, service = _odd_and_good_vodia(conn)
         calls = [_call("v1", "rucken.example.com", NOW - HOUR)]
 
         def adapters(pbx: PbxServer) -> PbxAdapter:
@@ -260,18 +266,7 @@ class TestPerServiceCollection:
         self, conn: Connection, caplog: pytest.LogCaptureFixture
     ) -> None:
         """An adapter bug on one server: reported by type, logged in full, the others collect."""
-        odd = make_server(conn, module="vodia", hostname="odd.example.net")
-        odd_product = make_product(conn, module="vodia")
-        make_service(
-            conn, make_client(conn), product_id=odd_product, server_id=odd,
-            domain="odd.example.com | 5484815500", username="8301",
-        )  # fmt: skip
-        server = make_server(conn, module="vodia", hostname="vodia.example.net")
-        product = make_product(conn, module="vodia")
-        service = make_service(
-            conn, make_client(conn), product_id=product, server_id=server,
-            domain="rucken.example.com | 5484815577", username="8300",
-        )  # fmt: skip
+        odd, service = _odd_and_good_vodia(conn)
         calls = [_call("v1", "rucken.example.com", NOW - HOUR)]
 
         def adapters(pbx: PbxServer) -> PbxAdapter:

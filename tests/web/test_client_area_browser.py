@@ -65,7 +65,6 @@ def _demo_service(engine_url: str, module: str) -> Service:
 
 def _busy_month(url: str, service: Service) -> None:
     """Store EXTRA_CALLS more calls on the service yesterday and the day before."""
-    assert service.server is not None
     yesterday = whmcs_today(utc_now(), UTC_ZONE) - timedelta(days=1)
     start = datetime.combine(yesterday, time(8), tzinfo=UTC)
     names = [HOSTILE_NAME, FORMULA_NAME] + [f"Caller {n:03d}" for n in range(EXTRA_CALLS - 2)]
@@ -86,17 +85,11 @@ def _busy_month(url: str, service: Service) -> None:
         )
         for n, name in enumerate(names)
     ]
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            store_cdrs(conn, service.server.id, records, now=utc_now(), service_id=service.id)
-    finally:
-        engine.dispose()
+    _store(url, service, records)
 
 
 def _trunk_calls(url: str, service: Service) -> None:
     """Store three calls yesterday on the demo's LesNet trunk (the demo stores none for it)."""
-    assert service.server is not None
     start = datetime.combine(whmcs_today(utc_now(), UTC_ZONE) - timedelta(days=1), time(9), UTC)
     records = [
         CollectedCdr(
@@ -113,6 +106,12 @@ def _trunk_calls(url: str, service: Service) -> None:
         )
         for n in range(3)
     ]
+    _store(url, service, records)
+
+
+def _store(url: str, service: Service, records: list[CollectedCdr]) -> None:
+    """Store ``records`` under ``service`` in the demo database at ``url``."""
+    assert service.server is not None
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
