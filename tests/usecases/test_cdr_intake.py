@@ -245,42 +245,35 @@ class TestPerServiceCollection:
         assert "cannot be decrypted" in error
         assert _stored(conn) == [("v1", service)]
 
-    def test_a_server_that_cannot_be_read_fails_alone(self, conn: Connection) -> None:
-        """An adapter that cannot be built for one server: it is reported, the others collect."""
-        odd, service = _odd_and_good_vodia(conn)
-        calls = [_call("v1", "rucken.example.com", NOW - HOUR)]
-
-        def adapters(pbx: PbxServer) -> PbxAdapter:
-            if pbx.id == odd:
-                raise NotConfigured("server odd: CDR source 'file' cannot be collected")
-            return ScriptedPbx(pbx, calls)
-
-        report = collect_cdrs(BoundDatabase(conn), key=KEY, now=NOW, adapters=adapters)
-
-        assert [(scope.server_id, scope.error) for scope in report.errors] == [
-            (odd, "server odd: CDR source 'file' cannot be collected")
-        ]
-        assert _stored(conn) == [("v1", service)]
-
-    def test_an_unexpected_error_fails_its_server_alone(
-        self, conn: Connection, caplog: pytest.LogCaptureFixture
+    @pytest.mark.parametrize(
+        ("error", "reported"),
+        [
+            (
+                NotConfigured("server odd: CDR source 'file' cannot be collected"),
+                "server odd: CDR source 'file' cannot be collected",
+            ),
+            (
+                KeyError("secret-dsn-detail"),
+                "unexpected KeyError; the bridge's log has the details",
+            ),
+        ],
+    )
+    def test_a_server_that_cannot_be_read_fails_alone(
+        self, conn: Connection, error: Exception, reported: str
     ) -> None:
-        """An adapter bug on one server: reported by type, logged in full, the others collect."""
+        """A server whose adapter cannot be set up (settings or a bug) fails alone; others collect."""
         odd, service = _odd_and_good_vodia(conn)
         calls = [_call("v1", "rucken.example.com", NOW - HOUR)]
 
         def adapters(pbx: PbxServer) -> PbxAdapter:
             if pbx.id == odd:
-                raise KeyError("secret-dsn-detail")
+                raise error
             return ScriptedPbx(pbx, calls)
 
         report = collect_cdrs(BoundDatabase(conn), key=KEY, now=NOW, adapters=adapters)
 
-        assert [(scope.server_id, scope.error) for scope in report.errors] == [
-            (odd, "unexpected KeyError; the bridge's log has the details")
-        ]
+        assert [(scope.server_id, scope.error) for scope in report.errors] == [(odd, reported)]
         assert _stored(conn) == [("v1", service)]
-        assert "collect.unexpected" in caplog.text
 
     def test_failure_part_way_keeps_the_watermark_and_loses_nothing(self, conn: Connection) -> None:
         """A PBX dying mid-fetch is reported; the next run fetches the window again, completely."""
