@@ -261,7 +261,7 @@ class TestPerServiceCollection:
     def test_a_server_that_cannot_be_read_fails_alone(
         self, conn: Connection, error: Exception, reported: str
     ) -> None:
-        """A server whose adapter cannot be set up (settings or a bug) fails alone; others collect."""
+        """A server whose adapter cannot be set up (settings, a bug) fails alone; others collect."""
         odd, service = _odd_and_good_vodia(conn)
         calls = [_call("v1", "rucken.example.com", NOW - HOUR)]
 
