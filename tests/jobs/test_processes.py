@@ -1,15 +1,22 @@
-"""Real processes on a committed MariaDB database: jobs killed at random moments (SIGKILL) and
-run again, and two runs of one job at once, bill exactly what one clean run bills.
+"""Real processes on a committed MariaDB database: jobs killed by SIGKILL mid-run and run again,
+and a second run started while the first is mid-run, bill exactly what one clean run bills.
+
+The processes run `bridge` under :mod:`tests.jobs.statement_runner`, which counts the job's
+database statements and dies (or holds) before the k-th: every kill lands mid-run, whatever the
+machine's load, and an overlap is certain rather than likely.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +28,9 @@ from tests.bridge_cli import BRIDGE, bridge_env, run_bridge
 from tests.conftest import throwaway_whmcs_database
 from tests.jobs.billing_data import RATE_CARD, SEEDED_AT, billing_state, seed_billing_data
 
+ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-12-01T00:55:00+00:00"
-# Eight kills for each of three jobs: 24 random moments in all.
+# Eight kills for each of three jobs: 24 statements in all, one in each eighth of a run.
 KILLS = 8
 # Everything the jobs write, restored between runs to the state before the job.
 WRITTEN = (
@@ -43,6 +51,8 @@ class Workbench:
     url: URL
     engine: Engine
     saved: dict[str, list[dict[str, Any]]]
+    # Statements of one clean run of each job from the state before it, once counted.
+    statements: dict[str, int] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
         """Return the environment `bridge` runs with against this database."""
@@ -88,13 +98,19 @@ def _bench(mariadb_url: URL) -> Iterator[Workbench]:
             engine.dispose()
 
 
-def _start(bench: Workbench, *args: str, output: bool = True) -> subprocess.Popen[str]:
-    pipe = subprocess.PIPE if output else subprocess.DEVNULL
-    return subprocess.Popen(  # noqa: S603 - our own console script
-        [BRIDGE, "run", *args, "--now", NOW, "--json"],
+def _start(bench: Workbench, *args: str, hook: tuple[str, ...] = ()) -> subprocess.Popen[str]:
+    """Start `bridge run ARGS` as cron would, under the statement hook when ``hook`` is given."""
+    command = (
+        [sys.executable, "-m", "tests.jobs.statement_runner", *hook, "--", "run"]
+        if hook
+        else [BRIDGE, "run"]
+    )
+    return subprocess.Popen(  # noqa: S603 - our own console script and test runner
+        [*command, *args, "--now", NOW, "--json"],
         env=bench.env(),
-        stdout=pipe,
-        stderr=pipe,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
 
@@ -103,6 +119,17 @@ def _clean_run(bench: Workbench, *args: str) -> dict[str, Any]:
     ran = run_bridge("run", *args, "--now", NOW, env=bench.env())
     assert ran.returncode == 0, ran.stdout + ran.stderr
     return bench.state()
+
+
+def _count_statements(bench: Workbench, job: str) -> int:
+    """Run ``job`` once from the restored state in a process that counts its statements."""
+    if job not in bench.statements:
+        bench.restore()
+        counted = _start(bench, *JOB_ARGS[job], hook=("count",))
+        _out, err = counted.communicate(timeout=120)
+        assert counted.returncode == 0, err
+        bench.statements[job] = int(err.rsplit("statements=", 1)[1])
+    return bench.statements[job]
 
 
 JOB_ARGS = {
@@ -126,45 +153,62 @@ def _prepare(bench: Workbench, job: str) -> None:
 
 
 @pytest.mark.parametrize("job", ["autobill", "realtime", "rerate"])
-def test_killed_at_random_moments_then_run_again_bills_once(bench: Workbench, job: str) -> None:
-    """SIGKILL a job at random moments; after each rerun the books equal one clean run's."""
+def test_killed_mid_run_then_run_again_bills_once(bench: Workbench, job: str) -> None:
+    """SIGKILL a job before a random statement of each eighth of its run; each rerun bills once."""
     rnd = random.Random(f"kill-{job}")
     _prepare(bench, job)
     base = dict(bench.saved)
     bench.save()
     reference = _clean_run(bench, *JOB_ARGS[job])
     assert reference["postings"], "the clean run must post something for this test to mean much"
-    # Aim across a real process's whole life, Python's start-up included, as measured here and
-    # now: the machine's load changes how long that is far more than the job itself does.
-    bench.restore()
-    started = time.monotonic()
-    timed = _start(bench, *JOB_ARGS[job], output=False)
-    assert timed.wait(timeout=120) == 0
-    lifetime = time.monotonic() - started
-    killed_mid_run = 0
-    for _ in range(KILLS):
+    statements = _count_statements(bench, job)
+    assert bench.state() == reference, "a counted run must bill as a clean run does"
+    assert statements >= 2 * KILLS
+    for eighth in range(KILLS):
+        at = rnd.randint(eighth * statements // KILLS + 1, (eighth + 1) * statements // KILLS)
         bench.restore()
-        process = _start(bench, *JOB_ARGS[job], output=False)
-        time.sleep(rnd.uniform(0.1, lifetime))
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
-        killed_mid_run += process.returncode == -signal.SIGKILL
+        process = _start(bench, *JOB_ARGS[job], hook=("kill", str(at)))
+        out, err = process.communicate(timeout=120)
+
+        assert process.returncode == -signal.SIGKILL, f"statement {at}: {out}{err}"
         _clean_run(bench, *JOB_ARGS[job])
-        assert bench.state() == reference
+        assert bench.state() == reference, f"after a SIGKILL before statement {at}"
     bench.saved = base
-    assert killed_mid_run >= KILLS // 2
+
+
+def _wait_for(path: Path, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while not path.exists():
+        assert process.poll() is None, "the held run ended before it reached its statement"
+        assert time.monotonic() < deadline, f"no {path.name} after 60 s"
+        time.sleep(0.02)
 
 
 @pytest.mark.parametrize("job", ["autobill", "realtime"])
-def test_two_runs_at_once_bill_each_call_once(bench: Workbench, job: str) -> None:
-    """Two processes started together: one bills, the other waits for nothing and skips."""
+def test_a_run_started_while_another_is_mid_run_skips(
+    bench: Workbench, job: str, tmp_path: Path
+) -> None:
+    """The first run holds mid-run; a second starts, reports the skip; each call billed once."""
     bench.restore()
     reference = _clean_run(bench, job)
+    assert reference["billed_calls"]
+    middle = _count_statements(bench, job) // 2
     bench.restore()
 
-    first, second = _start(bench, job), _start(bench, job)
-    outputs = [process.communicate(timeout=120) for process in (first, second)]
+    first = _start(bench, job, hook=("hold", str(middle), str(tmp_path)))
+    _wait_for(tmp_path / "held", first)
+    second = _start(bench, job)
+    second_out, second_err = second.communicate(timeout=120)
+    still_running = first.poll() is None
+    (tmp_path / "go").touch()
+    first_out, first_err = first.communicate(timeout=120)
 
-    assert [process.returncode for process in (first, second)] == [0, 0]
+    assert still_running, "the first run must still be mid-run when the second ends"
+    assert (first.returncode, second.returncode) == (0, 0), first_err + second_err
+    skipped, billed = json.loads(second_out), json.loads(first_out)
+    assert (skipped["skipped"], skipped["counts"]) == ("locked", {})
+    assert skipped["summary"] == f"skipped: another {job} run is in progress"
+    assert billed["skipped"] == ""
     assert bench.state() == reference
-    assert sum('"skipped": "locked"' in out for out, _err in outputs) <= 1
+    keys = [(row[0], row[1]) for row in bench.state()["billed_calls"]]
+    assert len(keys) == len(set(keys)), "a call billed twice"
