@@ -6,7 +6,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import URL
+
+from bridge.store.tables import cdrs
 from tests.bridge_cli import bridge_env, run_bridge
+from tests.conftest import throwaway_whmcs_database
+from tests.factories.pbx_service import KEY, fusionpbx_cdr, fusionpbx_world
+from tests.fakes import Switchboard
 
 
 def _demo(tmp_path: Path) -> dict[str, str]:
@@ -79,3 +86,37 @@ class TestRun:
         assert unknown.stderr.startswith("error: No job 'payroll'")
         assert "--now 'tomorrow'" in bad_now.stderr
         assert "--period 'May'" in bad_period.stderr
+
+    def test_collect_pulls_the_pbxs_new_calls(
+        self, mariadb_url: URL, switchboard: Switchboard
+    ) -> None:
+        """`bridge run collect --json` stores a fake FusionPBX's calls once; a rerun adds none."""
+        an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+        with throwaway_whmcs_database(mariadb_url, "collect", migrate=True) as url:
+            engine = create_engine(url)
+            env = bridge_env(
+                BRIDGE_DATABASE_URL=url.render_as_string(hide_password=False),
+                BRIDGE_ENCRYPTION_KEY=str(KEY),
+            )
+            try:
+                with engine.connect() as conn, fusionpbx_world(conn, switchboard, "") as world:
+                    world.pbx.cdrs = [
+                        fusionpbx_cdr(f"cli-{n}", an_hour_ago + timedelta(minutes=n))
+                        for n in range(4)
+                    ]
+                    conn.commit()
+                    first = run_bridge("run", "collect", "--json", env=env)
+                    second = run_bridge("run", "collect", "--json", env=env)
+                    stored = conn.execute(
+                        select(func.count())
+                        .select_from(cdrs)
+                        .where(cdrs.c.service_id == world.service_id)
+                    ).scalar_one()
+            finally:
+                engine.dispose()
+
+        assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+        report, rerun = json.loads(first.stdout), json.loads(second.stdout)
+        assert (report["job"], report["ok"]) == ("collect", True)
+        assert (report["counts"]["calls_stored"], rerun["counts"]["calls_stored"]) == (4, 0)
+        assert stored == 4

@@ -100,3 +100,20 @@ def fusionpbx_world(
             **server_params,
         }
         yield World(conn, pbx, key, client, product, server, service, params, server_params)
+
+
+def fusionpbx_cdr(uuid: str, start: datetime) -> dict[str, Any]:
+    """Return one answered outbound call as FusionPBX's export script lists it."""
+    return {
+        "xml_cdr_uuid": uuid,
+        "domain_name": TENANT,
+        "direction": "outbound",
+        "caller_id_number": "2112",
+        "caller_destination": "",
+        "destination_number": "4165550100",
+        "start_stamp": start.strftime("%Y-%m-%d %H:%M:%S+00"),
+        "billsec": "65",
+        "leg": "a",
+        "hangup_cause": "NORMAL_CLEARING",
+        "status": "answered",
+    }
