@@ -14,6 +14,7 @@ from tests.bridge_cli import bridge_env, run_bridge
 from tests.conftest import throwaway_whmcs_database
 from tests.factories.pbx_service import KEY, fusionpbx_cdr, fusionpbx_world
 from tests.fakes import Switchboard
+from tests.jobs.billing_data import billing_state, seed_billing_data
 
 
 def _demo(tmp_path: Path) -> dict[str, str]:
@@ -120,3 +121,41 @@ class TestRun:
         assert (report["job"], report["ok"]) == ("collect", True)
         assert (report["counts"]["calls_stored"], rerun["counts"]["calls_stored"]) == (4, 0)
         assert stored == 4
+
+    def test_debug_dry_run_prints_the_traces_and_writes_nothing(self, mariadb_url: URL) -> None:
+        """--debug --dry-run prints each special rule's check and each service's bill; no write."""
+        with throwaway_whmcs_database(mariadb_url, "debug", migrate=True) as url:
+            engine = create_engine(url)
+            try:
+                with engine.begin() as conn:
+                    data = seed_billing_data(conn)
+                with engine.connect() as conn:
+                    before = billing_state(conn)
+                ran = run_bridge(
+                    "run", "autobill", "--debug", "--dry-run", "--now", "2026-12-01T00:55:00+00:00",
+                    env=bridge_env(BRIDGE_DATABASE_URL=url.render_as_string(hide_password=False)),
+                )  # fmt: skip
+                with engine.connect() as conn:
+                    after = billing_state(conn)
+            finally:
+                engine.dispose()
+
+        assert ran.returncode == 0, ran.stderr
+        special = ran.stderr.split("=== SPECIAL RATE CHECK ===\n", 1)[1].split("=====", 1)[0]
+        assert special.startswith("Destination: ")
+        assert "Checking pattern: " in special
+        assert "Billing Mode: " in special
+        assert "Cost: " in special
+        assert "RATE CHECK" not in ran.stdout, "traces go to stderr, never stdout"
+        cleo = data.services["cleo"]
+        assert "UK Special PBX (cleo.pbx.test | 519555" in ran.stderr
+        billed = [line for line in ran.stdout.splitlines() if line.startswith("service #")]
+        assert {int(line.split()[1][1:]) for line in billed} == {
+            data.services[name] for name in ("anna", "cleo", "dev", "eve")
+        }
+        assert all("call(s)" in line and "billable item(s)" in line for line in billed)
+        assert any(line.startswith(f"service #{cleo} UK Special PBX") for line in billed)
+        assert ran.stdout.splitlines()[-1].startswith("autobill: dry run, nothing written: ")
+        assert after == before
+        assert not after["billed_calls"]
+        assert not after["billable_items"]
