@@ -18,6 +18,7 @@ return [
     // Where the last ConfigOptions, MetaData and button list are kept for when the bridge is
     // down ('' = the cache/ folder beside this file; it must be writable by the web server).
     'cache_dir' => '',
-    // Addresses allowed to run autobill.php / autosuspend.php over HTTP (?runfrom=cron).
+    // Addresses allowed to run the cron files (collect.php, realtime.php, ...) over HTTP
+    // (?runfrom=cron).
     'cron_http_ips' => ['127.0.0.1', '::1'],
 ];

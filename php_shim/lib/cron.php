@@ -1,6 +1,7 @@
 <?php
 /**
- * voipbridge shim: the cron entry points (autobill.php, autosuspend.php in each module folder).
+ * voipbridge shim: the cron entry points, one file per scheduled job in each module folder
+ * (collect.php, realtime.php, autosuspend.php, autobill.php, daily.php).
  *
  * Run from the command line (php -q .../modules/servers/fusionpbx/autobill.php [--dry-run]) or
  * over HTTP (.../autobill.php?runfrom=cron, only from the addresses in cron_http_ips). Each POSTs

@@ -3,19 +3,27 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from bridge.store.tables import billed_calls, cdrs
+from bridge.usecases.mail import list_outbox
 from bridge.whmcs import seeding
+from bridge.whmcs.clients import get_credit
 from bridge.whmcs.customfields import client_field_ids
 from bridge.whmcs.services import ServiceStatus, get_service
-from tests.factories.pbx_service import EXTENSIONS, TENANT, World
-from tests.factories.whmcs import make_field_value
+from tests.factories.pbx_service import EXTENSIONS, TENANT, World, fusionpbx_cdr
+from tests.factories.whmcs import make_field_value, make_voip_client_fields
 from tests.fakes import Served
+from tests.jobs.billing_data import seed_billing_data
 from tests.php_shim.harness import PhpShim
 
 
@@ -96,6 +104,65 @@ class TestCommandLine:
 
         assert done.returncode == 2
         assert done.stderr.startswith("voipbridge autobill: FAILED: The voipbridge service at")
+
+    def test_realtime_charges_prepaid_calls_once(
+        self, php: PhpShim, bridge: Served, conn: Connection
+    ) -> None:
+        """realtime.php takes the prepaid service's calls from credit, exit 0; again: none."""
+        data = seed_billing_data(conn)
+        ben = data.clients["ben"]
+
+        done = php.run_script(_cron(php, "fusionpbx", "realtime"))
+        again = php.run_script(_cron(php, "vodia", "realtime"))
+
+        assert (done.returncode, done.stderr) == (0, "")
+        summary = done.stdout.splitlines()[0]
+        found = re.fullmatch(
+            r"voipbridge realtime: 1 service\(s\) charged for (\d+) call\(s\); 0 failed", summary
+        )
+        assert found, summary
+        billed = conn.execute(select(func.count()).select_from(billed_calls)).scalar_one()
+        assert int(found.group(1)) == billed > 0
+        assert get_credit(conn, ben) < Decimal("20.00")
+        assert (again.returncode, again.stdout.splitlines()[0]) == (
+            0,
+            "voipbridge realtime: 0 service(s) charged for 0 call(s); 0 failed",
+        )
+
+    def test_daily_queues_the_low_balance_alerts(
+        self, php: PhpShim, bridge: Served, conn: Connection
+    ) -> None:
+        """daily.php queues the Low Balance Alert for the two clients at or below 10.00, exit 0."""
+        data = seed_billing_data(conn)
+        fields = make_voip_client_fields(conn)
+        for name in ("anna", "dev", "eve"):
+            make_field_value(conn, fields["Low Balance Threshold"], data.clients[name], "10")
+        seeding.insert_email_template(
+            conn, name="Low Balance Alert", subject="Low balance", message="{$client_credit}"
+        )
+
+        done = php.run_script(_cron(php, "lesnet", "daily"))
+
+        assert (done.returncode, done.stderr) == (0, ""), done.stdout
+        assert done.stdout.splitlines()[0] == (
+            "voipbridge daily: 2 client(s) at or below their threshold, 2 alert(s) queued; 0 failed"
+        )
+        alerted = sorted(entry.client_id for entry in list_outbox(conn))
+        assert alerted == sorted(data.clients[name] for name in ("dev", "eve"))
+
+    def test_collect_stores_the_pbxs_new_calls(
+        self, php: PhpShim, bridge: Served, world: World
+    ) -> None:
+        """collect.php pulls the PBX's new calls into the store and exits 0."""
+        an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+        world.pbx.cdrs = [fusionpbx_cdr(f"php-{n}", an_hour_ago) for n in range(2)]
+
+        done = php.run_script(_cron(php, "fusionpbx", "collect"))
+
+        stored = world.conn.execute(select(func.count()).select_from(cdrs)).scalar_one()
+        assert (done.returncode, done.stderr) == (0, "")
+        assert done.stdout.splitlines()[0].startswith("voipbridge collect: 2 new call(s) stored")
+        assert stored == 2
 
 
 class TestOverHttp:

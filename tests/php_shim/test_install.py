@@ -26,9 +26,10 @@ def test_install_then_upgrade_keeps_the_operators_config(tmp_path: Path) -> None
     assert stat.S_IMODE(php.config_file.stat().st_mode) == 0o640
     for module in MODULES:
         folder = php.whmcs / "modules/servers" / module
-        assert sorted(p.name for p in folder.iterdir()) == [
-            "autobill.php", "autosuspend.php", "clientarea.tpl", f"{module}.php",
-        ]  # fmt: skip
+        assert sorted(p.name for p in folder.iterdir()) == sorted([
+            "autobill.php", "autosuspend.php", "clientarea.tpl", "collect.php", "daily.php",
+            f"{module}.php", "realtime.php",
+        ])  # fmt: skip
     assert (php.library / ".htaccess").read_text(encoding="utf-8").count("Require all denied")
     assert (php.library / "cache").is_dir()
 
