@@ -68,10 +68,11 @@ def trace_lines(
 
     def money(amount: Decimal) -> str:
         """Return ``amount`` with the currency around it."""
-        # Shows every digit the amount has, but at least cents: 0 -> 0.00, 0.005 stays 0.005.
-        if _exponent(amount) > -2:
+        # Shows every digit the amount has, but at least cents and never an exponent: 0 and
+        # 0E-8 (a zero kept at 8 places) -> 0.00, 0.005 stays 0.005.
+        if not amount or _exponent(amount) > -2:
             amount = amount.quantize(_CENT)
-        return f"{currency_prefix}{amount}{currency_suffix}"
+        return f"{currency_prefix}{amount:f}{currency_suffix}"
 
     if call.calltype is CallType.SPECIAL_RATE or call.status is Status.NO_SPECIAL_MATCH:
         return (SPECIAL_HEADER, *_special_lines(call, plan, money), FOOTER)

@@ -168,3 +168,11 @@ class TestRateCheck:
         tariff = make_tariff([make_row("44", "0.02", 60, connection_fee="0.005")])
         (call,) = rate_calls([make_cdr("442079460018", 60)], make_plan(tariff=tariff)).calls
         assert "Connection Fee: $0.005\n" in explain_call(call)
+
+    def test_a_zero_kept_at_many_places_reads_as_cents(self) -> None:
+        """A zero fee stored at 8 places (0E-8) reads $0.00, never in exponent notation."""
+        tariff = make_tariff([make_row("44", "0.02", 60, connection_fee="0.00000000")])
+        (call,) = rate_calls([make_cdr("442079460018", 60)], make_plan(tariff=tariff)).calls
+        text = explain_call(call)
+        assert "Connection Fee: $0.00\n" in text
+        assert "E-" not in text
