@@ -42,10 +42,9 @@ The HTTP contract those scripts implement (the fake in ``tests/fakes/fusionpbx.p
 
 Suspend disables the service's extensions and its gateway; unsuspend and create enable them;
 terminate disables them and keeps every record on the PBX. All four are idempotent. The adapter
-asks only for ``enable`` and ``disable``: Create expects the extensions and the gateway to exist in
-FusionPBX already, although ``manage.php`` and
-``provision.php`` can also create, update and delete them and ``provision_list.php`` lists a
-domain's gateways (``fusionpbx_api/README.md``), for tools that need it.
+asks only for ``enable`` and ``disable``, so Create expects the extensions and the gateway to exist
+in FusionPBX already; ``manage.php`` and ``provision.php`` can also create, update and delete them,
+and ``provision_list.php`` lists a domain's gateways (``fusionpbx_api/README.md``).
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ product custom field "CDR Link", e.g. ``https://portal.les.net/cdr/11330_0000.tx
   reported as bad.
 * **What the file holds.** The calls of the peer that started in the window are returned, with each
   unreadable line as a :class:`~bridge.calls.RejectedCdr` for the quarantine (except a line the
-  file was cut inside, read whole next time); bad lines,
-  other peers' calls, repeated rows and warnings are in :attr:`LesNetAdapter.last_fetch` (a
+  file was cut inside, read whole next time); bad lines, other peers' calls, repeated rows and
+  warnings are in :attr:`LesNetAdapter.last_fetch` (a
   :class:`LesNetFetch`, replaced on every call) and logged (``lesnet.fetched``,
   ``lesnet.bad_lines``, ``lesnet.file_warning``). An HTML page (a login or error page answered
   with 200) or a text without a CDR header is :class:`ProviderRejected`: the admin must fix the
