@@ -1,6 +1,7 @@
 """Rating throughput: the in-memory engine against one SQL query per CDR.
 
     python bench/rating.py [--cdrs 1000000] [--prefixes 50000] [--sample 20000] [--repeat 3]
+    python bench/rating.py --end-to-end [--cdrs 100000] [--quick]    # bench/rating_e2e.py
 
 Builds a synthetic deck (real country codes extended with random digits, 1-9 digit prefixes,
 NANP NPAs among them) and a CDR set shaped like a FusionPBX export (80% outbound, 15% inbound,
@@ -25,7 +26,9 @@ import argparse
 import gc
 import platform
 import random
+import runpy
 import sqlite3
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -353,6 +356,10 @@ def machine_notes() -> str:
 
 def main() -> None:
     """Run the benchmark and print its figures."""
+    if "--end-to-end" in sys.argv:
+        # CSV files in, JSON lines out, as `bridge rate --json` runs: its own script.
+        runpy.run_path(str(Path(__file__).with_name("rating_e2e.py")), run_name="__main__")
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cdrs", type=int, default=1_000_000, help="CDRs to rate")
     parser.add_argument("--prefixes", type=int, default=50_000, help="rows in the deck")
