@@ -211,6 +211,15 @@ def make_engine(settings: Settings) -> Engine:
     )
     lock_timeout = int(settings.db_lock_timeout)
 
+    @event.listens_for(engine, "do_connect")
+    def _announce_local_files(_dialect: Any, _record: Any, _args: Any, params: Any) -> None:
+        # Only the capability: PyMySQL (local_infile off) still refuses every request for a file
+        # except during the bridge's own LOAD DATA statements (bridge/store/bulk.py).
+        if engine.dialect.driver == "pymysql":
+            from pymysql.constants import CLIENT
+
+            params["client_flag"] = params.get("client_flag", 0) | CLIENT.LOCAL_FILES
+
     @event.listens_for(engine, "connect")
     def _set_session(dbapi_conn: Any, _record: Any) -> None:
         # A row locked by WHMCS or another job should fail fast with a clear message rather than

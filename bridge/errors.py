@@ -41,7 +41,8 @@ what is wrong and what to do, and never contain a password or secret.
         ├── DatabaseUnavailable (503 database_unavailable)  transient: cannot connect, link dropped
         ├── DatabaseBusy (503 database_busy) .............. transient: lock wait timeout, deadlock
         ├── SchemaMismatch (500 schema_mismatch) .......... a WHMCS table or column is missing
-        └── MigrationFailed (500 migration_failed) ........ `bridge migrate` stopped; rerun resumes
+        ├── MigrationFailed (500 migration_failed) ........ `bridge migrate` stopped; rerun resumes
+        └── BulkWriteRefused (500 bulk_write_refused) ..... a bulk load would have changed a value
 
 Transient errors (``retryable = True``) are worth retrying on the next cron run; the others need a
 person to change something first.
@@ -313,3 +314,10 @@ class MigrationFailed(DatabaseError):
 
     status_code = 500
     code = "migration_failed"
+
+
+class BulkWriteRefused(DatabaseError):
+    """A bulk load was refused: the server would have cut or converted a value (a bridge bug)."""
+
+    status_code = 500
+    code = "bulk_write_refused"
