@@ -168,8 +168,8 @@ def _refusal(conn: Connection, table: str, ignore: bool) -> str:
     ]
     detail = shown[0] if shown else "a duplicate key"
     return (
-        f"Bulk write to {table} refused: the server reported {detail}. Nothing of the batch "
-        "was stored; this is a bug in the bridge, please report it."
+        f"Bulk write to {table} refused: the server reported {detail}. The batch's "
+        "transaction is rolled back; this is a bug in the bridge, please report it."
     )
 
 
