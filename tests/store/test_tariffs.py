@@ -7,12 +7,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bridge.db import BoundDatabase
 from bridge.errors import InvalidRequest, NotFound
 from bridge.rating.tariff_csv import TariffCsvError, tariff_csv_lines
+from bridge.store import bulk
+from bridge.store.tables import tariff_rates
 from bridge.store.tariffs import (
+    WRITE_BATCH,
     TariffImport,
     get_tariff_info,
     import_tariff,
@@ -86,6 +90,54 @@ class TestImportTariff:
 
         assert len(list(iter_rates(conn, "Telnyx_2026_01"))) == 3
         assert get_tariff_info(conn, "Telnyx_2026_01").rate_count == 3
+
+    def test_bad_line_after_a_written_batch_keeps_the_previous_rates(
+        self, conn: Connection
+    ) -> None:
+        """A bad last line, after whole batches were bulk-written, still leaves the old rates."""
+        _import(conn, CARD, ODD_COLUMNS)
+        rows = "".join(f"Zone {n},{10**6 + n},0.01,60\n" for n in range(WRITE_BATCH + 5))
+        bad = f"Destination,Code,Cost,Billing\n{rows}Mexico,52,free,60\n"
+
+        with (
+            pytest.raises(TariffCsvError, match=f"line {WRITE_BATCH + 7}: RateValue 'free'"),
+            BoundDatabase(conn).transaction() as tx,
+        ):
+            _import(tx, bad)
+
+        assert [row.prefix for row in iter_rates(conn, "Telnyx_2026_01")] == ["1", "1876", "44"]
+
+    def test_bulk_and_plain_writes_store_the_same_rates(
+        self, conn: Connection, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """LOAD DATA and the plain insert store identical rows (NULLs, dates, decimals, text)."""
+        card = (
+            "Description,Prefix,RateValue,Increment,ShortDescription,Lastratechangedate,Oldrate,"
+            "RatePremium,ConnectionFee\n"
+            'Tab\there,1,0.00000001,6,"back\\slash",2025-11-01,,1.5,\n'
+            '"Zoë 😀 ""quoted""",44,9999999999.99999999,60,\\N,,0.2,,0.05\n'
+            "NULL,52,0,1,,2025/01/31 10:00:00,0,0,0\n"
+        )
+        lines = card.splitlines(keepends=True)
+        import_tariff(conn, "fast", lines, source="card.csv", now=NOW)
+        with monkeypatch.context() as patch:
+            patch.setattr(bulk, "load_data_available", lambda _conn: False)
+            import_tariff(conn, "plain", lines, source="card.csv", now=NOW)
+
+        columns = [c for c in tariff_rates.c if c.name not in ("id", "tariff_id")]
+        fast, plain = (
+            [
+                tuple(row)
+                for row in conn.execute(
+                    select(*columns)
+                    .where(tariff_rates.c.tariff_id == get_tariff_info(conn, name).id)
+                    .order_by(tariff_rates.c.prefix)
+                )
+            ]
+            for name in ("fast", "plain")
+        )
+        assert fast == plain
+        assert len(fast) == 3
 
     def test_export_writes_the_documented_columns(self, conn: Connection) -> None:
         """Export writes every field under its documented name, in import order."""
