@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bridge.calls import CollectedCdr
+from bridge.calls import MAX_SECONDS, CollectedCdr
 from bridge.errors import BadLine, InvalidCdr, InvalidFile
 from bridge.modules.fusionpbx_cdr import COLUMNS, cdr_from_row
+from bridge.rating.models import Cdr, Direction
 
 _ALIASES = {"uuid": "xml_cdr_uuid"}
 _REQUIRED = ("xml_cdr_uuid", "direction", "destination_number", "start_stamp", "billsec")
 MAX_SHOWN = 50
+# Directions as _quick reads them (lower-cased; empty is local, as cdr_from_row decides).
+_DIRECTIONS = {direction.value: direction for direction in Direction} | {"": Direction.LOCAL}
 
 
 class FusionPbxCsvError(InvalidFile):
@@ -59,6 +63,8 @@ class FusionPbxCsvReader:
         # Column positions are decided once, from the header; rows are then read by position.
         self._columns = {name: header.index(name) for name in COLUMNS if name in header}
         self._width = max(self._columns.values()) + 1
+        # The per-file plan for _quick: each column's position (None when the export lacks it).
+        self._at = tuple(self._columns.get(name) for name in COLUMNS)
         self._reader = csv.reader(lines)
         self.bad_lines: list[BadLine] = []
         self.b_legs = 0
@@ -69,10 +75,10 @@ class FusionPbxCsvReader:
         seen: set[str] = set()
         for cells in self._reader:
             line = self._reader.line_num + 1
-            if not any(cell.strip() for cell in cells):
+            if not "".join(cells).strip():
                 continue
             try:
-                cdr = self._parse(cells)
+                cdr = self._quick(cells) or self._parse(cells)
             except InvalidCdr as exc:
                 self.bad_lines.append(BadLine(line, exc.message))
                 continue
@@ -89,6 +95,58 @@ class FusionPbxCsvReader:
         """Raise :class:`FusionPbxCsvError` when any line was bad."""
         if self.bad_lines:
             raise FusionPbxCsvError(self.source, self.bad_lines)
+
+    def _quick(self, cells: list[str]) -> CollectedCdr | None:
+        """Return the call of a line written the usual way, or None to let :meth:`_parse` decide.
+
+        Accepts only what :func:`cdr_from_row` accepts and reads it the same way (a known
+        direction, whole seconds in ASCII digits, an ISO start); anything else, and every
+        error, is left to it, so the mapping and its messages have one owner.
+        """
+        if len(cells) < self._width:
+            return None
+        (
+            uuid_at, domain_at, direction_at, caller_at, did_at, dest_at, start_at, sec_at,
+            leg_at, cause_at, name_at,
+        ) = self._at  # fmt: skip
+        uuid = cells[uuid_at].strip()  # type: ignore[index]
+        direction = _DIRECTIONS.get(cells[direction_at].strip().lower())  # type: ignore[index]
+        stamp = cells[start_at].strip()  # type: ignore[index]
+        seconds = cells[sec_at]  # type: ignore[index]
+        if seconds:
+            seconds = seconds.strip()
+            if not (seconds.isdigit() and seconds.isascii() and len(seconds) <= 10):
+                return None
+        billsec = int(seconds) if seconds else 0
+        if not uuid or direction is None or not stamp or billsec > MAX_SECONDS:
+            return None
+        try:
+            start = datetime.fromisoformat(stamp)
+            if start.tzinfo is None:
+                start = start.replace(tzinfo=self.zone)
+            if start.tzinfo is not UTC:
+                start = start.astimezone(UTC)
+        except (ValueError, OverflowError):
+            return None
+        destination = cells[dest_at].strip()  # type: ignore[index]
+        dialled = "" if did_at is None else cells[did_at].strip()
+        leg = "" if leg_at is None else cells[leg_at].strip().lower()
+        call = Cdr(
+            uuid=uuid,
+            direction=direction,
+            caller_number="" if caller_at is None else cells[caller_at].strip(),
+            caller_destination=dialled or destination,
+            destination_number=destination,
+            start=start,
+            billsec=billsec,
+        )
+        return CollectedCdr(
+            call,
+            domain="" if domain_at is None else cells[domain_at].strip().lower(),
+            leg=leg or "a",
+            hangup_cause="" if cause_at is None else cells[cause_at].strip(),
+            caller_name="" if name_at is None else cells[name_at].strip(),
+        )
 
     def _parse(self, cells: list[str]) -> CollectedCdr:
         if len(cells) < self._width:

@@ -41,6 +41,8 @@ MAX_RATE_DECIMALS = 8
 _LOW_64_BITS = (1 << 64) - 1
 
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
+# An amount as nearly every card writes it: what _amount accepts, in a shape it needs no help with.
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,8})?").fullmatch
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S")
 
 
@@ -131,6 +133,10 @@ class TariffCsvReader:
         self.header = [column.strip() for column in header]
         self.mapping = resolve_mapping(self.header, saved, overrides)
         self._positions = {field: self.header.index(col) for field, col in self.mapping.items()}
+        # The per-file plan for _quick: each field's column (None when unmapped), decided once.
+        self._at = tuple(self._positions.get(field) for field in TARIFF_FIELDS)
+        self._width = max(self._positions.values()) + 1
+        self._dates: dict[str, date] = {}
         self._reader = csv.reader(lines, delimiter=self.delimiter)
         self.bad_lines: list[BadLine] = []
         self.rows_read = 0
@@ -142,11 +148,11 @@ class TariffCsvReader:
         seen: dict[str, int] = {}
         for cells in self._reader:
             line = self._reader.line_num + 1  # +1: the header was read before this reader
-            if not any(cell.strip() for cell in cells):
+            if not "".join(cells).strip():
                 continue
             self.rows_read += 1
             try:
-                row = self._parse(cells)
+                row = self._quick(cells) or self._parse(cells)
             except InvalidRatingInput as exc:
                 self.bad_lines.append(BadLine(line, str(exc)))
                 continue
@@ -171,6 +177,69 @@ class TariffCsvReader:
             raise TariffCsvError(self.source, self.bad_lines)
         if self.rows_read == 0:
             raise InvalidRatingInput(f"{self.source}: the file has a header but no rates")
+
+    def _quick(self, cells: list[str]) -> RateRow | None:
+        """Return the row of a line written the usual way, or None to let :meth:`_parse` decide.
+
+        Every value accepted here is one :meth:`_parse` accepts and reads the same way (plain
+        digits, ASCII amounts, ISO dates); anything else, and every error, is left to it, so
+        the rules and the messages have one owner.
+        """
+        if len(cells) < self._width:
+            return None
+        at_desc, at_prefix, at_rate, at_inc, at_short, at_date, at_old, at_premium, at_fee = (
+            self._at
+        )
+        prefix = cells[at_prefix].strip()  # type: ignore[index]
+        description = cells[at_desc].strip()  # type: ignore[index]
+        rate = cells[at_rate].strip()  # type: ignore[index]
+        increment = cells[at_inc].strip()  # type: ignore[index]
+        short = "" if at_short is None else cells[at_short].strip()
+        if not (
+            prefix.isdigit()
+            and prefix.isascii()
+            and len(prefix) <= MAX_PREFIX_DIGITS
+            and description
+            and len(description) <= 255
+            and len(short) <= 64
+            and increment.isdigit()
+            and increment.isascii()
+            and int(increment) >= 1
+            and _PLAIN_AMOUNT(rate)
+        ):
+            return None
+        amounts: list[Decimal | None] = []
+        for at in (at_old, at_premium, at_fee):
+            text = "" if at is None else cells[at].strip()
+            if text and not _PLAIN_AMOUNT(text):
+                return None
+            amounts.append(Decimal(text) if text else None)
+        changed = None if at_date is None else cells[at_date].strip()
+        day = self._dates.get(changed) if changed else None
+        if changed and day is None:
+            if not (
+                len(changed) == 10
+                and changed.isascii()
+                and changed[4] == changed[7] == "-"
+                and (changed[:4] + changed[5:7] + changed[8:]).isdigit()
+            ):
+                return None
+            try:
+                day = date(int(changed[:4]), int(changed[5:7]), int(changed[8:]))
+            except ValueError:
+                return None
+            self._dates[changed] = day
+        return RateRow(
+            prefix=prefix,
+            description=description,
+            rate=Decimal(rate),
+            increment=int(increment),
+            connection_fee=amounts[2] or Decimal(0),
+            short_description=short,
+            last_rate_change=day,
+            old_rate=amounts[0],
+            rate_premium=amounts[1],
+        )
 
     def _parse(self, cells: list[str]) -> RateRow:
         values = {field: self._cell(cells, field) for field in self._positions}
