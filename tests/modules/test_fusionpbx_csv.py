@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridge.errors import InvalidFile
 from bridge.modules.fusionpbx_csv import FusionPbxCsvError, FusionPbxCsvReader
@@ -107,3 +112,98 @@ class TestFusionPbxCsv:
         """A file without the needed columns says which are missing on line 1."""
         with pytest.raises(InvalidFile, match=r"line 1: the header lacks .*billsec"):
             _read("Description,Prefix,RateValue,Increment\n")
+
+
+# A usual line of a full export, then each line changes one field to something exports may hold.
+_COLUMNS = [
+    "xml_cdr_uuid", "domain_name", "direction", "caller_id_name", "caller_id_number",
+    "caller_destination", "destination_number", "start_stamp", "billsec", "hangup_cause", "leg",
+]  # fmt: skip
+_USUAL = [
+    "u", "Acme.PBX", "outbound", "Desk", "2001", "", "14165550100", "2025-12-29 10:15:02-05",
+    "60", "NORMAL_CLEARING", "a",
+]  # fmt: skip
+_STAMPS = [
+    "2025-12-29 10:15:02", "2025-12-29T10:15:02+00:00", "2025-12-29 10:15:02+00", "", "junk",
+    "0001-01-01 00:00:00+01", "9999-12-31 23:59:59-05", "2025-03-09 02:30:00",
+    "2025-11-02 01:30:00", "2025-12-29 10:15:02.5+05:30", "20251229T101502Z",
+]  # fmt: skip
+_FIELDS = [
+    st.sampled_from(["", " u2 ", "x" * 70]) | st.text(max_size=6),
+    st.sampled_from(["", " ACME ", "İ.example"]),
+    st.sampled_from(["inbound", "OUTBOUND", "local", "", "sideways", " Inbound ", "İnbound"]),
+    st.text(max_size=6),
+    st.sampled_from(["", " 2001 ", "+1 416"]),
+    st.sampled_from(["", "18005550100", " 1800 "]),
+    st.sampled_from(["", " 1416 ", "tab\there"]),
+    st.sampled_from(_STAMPS),
+    st.sampled_from(
+        [
+            "",
+            "0",
+            " 7 ",
+            "1.5",
+            "-1",
+            "2147483648",
+            "2147483647",
+            "99999999999",
+            "1e3",
+            "\u0663",
+            " ",
+            "0007",
+            ".5",
+        ]
+    ),
+    st.sampled_from(["", " X "]),
+    st.sampled_from(["", "A", "b", "B ", "c"]),
+]
+_LINES = st.lists(
+    st.tuples(
+        st.one_of([st.tuples(st.just(at), field) for at, field in enumerate(_FIELDS)]),
+        st.integers(min_value=0, max_value=14),
+    ),
+    max_size=12,
+)
+
+
+def _export(lines: list[tuple[tuple[int, str], int]]) -> list[str]:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(_COLUMNS)
+    for n, ((at, value), width) in enumerate(lines):
+        cells = list(_USUAL)
+        cells[0] = f"u{n % 5}"  # some repeats
+        cells[at] = value
+        writer.writerow(cells if width > 3 else cells[: width + 5])  # some lines are short
+    return out.getvalue().splitlines(keepends=True)
+
+
+def _outcome(lines: list[str]) -> tuple[list[str], list[object], int, int]:
+    reader = FusionPbxCsvReader(lines, zone=TORONTO)
+    calls = [repr(call) for call in reader.cdrs()]
+    return calls, list(reader.bad_lines), reader.b_legs, reader.duplicates
+
+
+class TestPlannedReading:
+    @settings(max_examples=200)
+    @given(lines=_LINES)
+    def test_the_planned_path_reads_every_line_as_the_general_mapping(
+        self, lines: list[tuple[tuple[int, str], int]]
+    ) -> None:
+        """The per-file plan gives the same calls, skips, bad lines and messages as the mapping."""
+        export = _export(lines)
+
+        planned = _outcome(export)
+        with mock.patch.object(FusionPbxCsvReader, "_quick", return_value=None):
+            general = _outcome(export)
+
+        assert planned == general
+
+    def test_usual_lines_take_the_planned_path(self) -> None:
+        """An export written the usual way never needs the general mapping."""
+        export = _export([((0, "u0"), 14), ((7, "2025-12-29 10:15:02"), 14)])
+
+        with mock.patch.object(FusionPbxCsvReader, "_parse", side_effect=AssertionError):
+            calls = list(FusionPbxCsvReader(export, zone=TORONTO).cdrs())
+
+        assert [call.start for call in calls] == [datetime(2025, 12, 29, 15, 15, 2, tzinfo=UTC)] * 2

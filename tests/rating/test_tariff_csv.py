@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from decimal import Decimal
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridge.rating.errors import InvalidRatingInput
 from bridge.rating.tariff_csv import (
@@ -232,3 +237,93 @@ class TestExport:
             "Oldrate,RatePremium,ConnectionFee"
         )
         assert again == original
+
+
+_AMOUNTS = st.sampled_from(
+    ["", "0.01", "0", "0.00", " 0.2 ", "-1", "1e5", "0,5", "1,5", "00000000001.5", "12345678901",
+     "1.123456789", "1.", ".5", "NaN", "\u0661.\u0665", "0 .1"]
+) | st.from_regex(r"[0-9]{1,11}(\.[0-9]{0,9})?", fullmatch=True)  # fmt: skip
+# A usual line, then each line of a card changes one field to something a card may hold.
+_USUAL = ["Zone", "44", "0.02", "60", "S", "2025-11-01", "0.1", "", "0.00"]
+_FIELDS = [
+    st.sampled_from(["", " UK ", "d" * 256, "a,b", "tab\tin"]) | st.text(max_size=8),
+    st.sampled_from(["+44", "4 4", "", "abc", "1" * 33, "\u0661\u0662", "0044"])
+    | st.from_regex(r"[0-9]{1,34}", fullmatch=True),
+    _AMOUNTS,
+    st.sampled_from(["0", "06", "-1", "x", "", "\u0666", " 6 ", "9" * 12]),
+    st.sampled_from(["", "s" * 64, "s" * 65]),
+    st.sampled_from(
+        [
+            "",
+            "2025-02-30",
+            "2025/11/01",
+            "2025-1-01",
+            "2025-11-01 10:00:00",
+            "20251101",
+            "2025-13-01",
+            "2025-11-0x",
+            "\u0662\u0660\u0662\u0665-11-01",
+            "2025-11-01 ",
+        ]
+    ),
+    _AMOUNTS,
+    _AMOUNTS,
+    _AMOUNTS,
+]
+_LINES = st.lists(
+    st.tuples(
+        st.one_of([st.tuples(st.just(at), field) for at, field in enumerate(_FIELDS)]),
+        st.integers(min_value=0, max_value=12),
+    ),
+    max_size=12,
+)
+
+
+def _card(lines: list[tuple[tuple[int, str], int]], delimiter: str) -> list[str]:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(
+        ["Description", "Prefix", "RateValue", "Increment", "ShortDescription",
+         "Lastratechangedate", "Oldrate", "RatePremium", "ConnectionFee"]
+    )  # fmt: skip
+    for n, ((at, value), width) in enumerate(lines):
+        cells = list(_USUAL)
+        cells[1] = f"{cells[1]}{n}"  # one prefix per line, unless the change is to the prefix
+        cells[at] = value
+        writer.writerow(cells if width > 2 else cells[: width + 1])  # some lines are short
+    return out.getvalue().splitlines(keepends=True)
+
+
+def _outcome(lines: list[str]) -> tuple[list[str], list[object], int]:
+    reader = TariffCsvReader(lines, source="card.csv")
+    rows = [repr(row) for row in reader.rows()]
+    return rows, list(reader.bad_lines), reader.rows_read
+
+
+class TestPlannedReading:
+    @settings(max_examples=200)
+    @given(lines=_LINES, delimiter=st.sampled_from([",", ";"]))
+    def test_the_planned_path_reads_every_line_as_the_general_parser(
+        self, lines: list[tuple[tuple[int, str], int]], delimiter: str
+    ) -> None:
+        """The per-file plan gives the same rows, bad lines and messages as the general parser."""
+        card = _card(lines, delimiter)
+
+        planned = _outcome(card)
+        with mock.patch.object(TariffCsvReader, "_quick", return_value=None):
+            general = _outcome(card)
+
+        assert planned == general
+
+    def test_usual_lines_take_the_planned_path(self) -> None:
+        """A card written the usual way never needs the general parser."""
+        card = "Description,Prefix,RateValue,Increment,Lastratechangedate,ConnectionFee\n"
+        card += "UK,44,0.02,60,2025-11-01,0.00\nUS,1,0.01,6,2025-11-01,\n"
+
+        with mock.patch.object(TariffCsvReader, "_parse", side_effect=AssertionError):
+            rows = list(_read(card).rows())
+
+        assert [(row.prefix, row.connection_fee, row.last_rate_change) for row in rows] == [
+            ("44", Decimal(0), date(2025, 11, 1)),
+            ("1", Decimal(0), date(2025, 11, 1)),
+        ]
