@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -79,20 +80,30 @@ def rate_files(tariff_path: Path, package_path: Path, cdr_path: Path, *, zone: Z
 
 
 def json_lines(preview: Preview) -> Iterator[str]:
-    """Yield one JSON object per CDR, in file order, then the summary object."""
+    """Yield one JSON object per CDR, in file order, then the summary object.
+
+    Each line is what ``json.dumps`` gives for the call's dict, written from a template: the
+    keys, the enum values and the numbers need no escaping, a string only when it holds a quote,
+    a backslash, a control or a non-ASCII character (then ``json.dumps`` writes it), and each
+    distinct rate is formatted once.
+    """
+    rates: dict[Decimal | None, str] = {None: "null"}
     for call in preview.result.calls:
-        yield json.dumps(
-            {
-                "uuid": call.uuid,
-                "status": call.status.value,
-                "calltype": call.calltype.value,
-                "number": call.number,
-                "prefix": call.prefix,
-                "rate": None if call.rate is None else f"{call.rate.normalize():f}",
-                "billed_seconds": call.billed_seconds,
-                "free_seconds": call.free_seconds,
-                "cost": f"{call.cost.quantize(COST_QUANTUM):f}",
-            }
+        entry = call.entry
+        rate = None if entry is None else entry.rate
+        rate_text = rates.get(rate)
+        if rate_text is None:
+            rate_text = rates[rate] = _json_text(f"{rate.normalize():f}")  # type: ignore[union-attr]
+        yield _CALL_LINE % (
+            _json_text(call.cdr.uuid),
+            call.status._value_,
+            call.calltype._value_,
+            _json_text(call.number),
+            "null" if entry is None else _json_text(entry.prefix),
+            rate_text,
+            call.billed_seconds,
+            call.free_seconds,
+            format(call.cost.quantize(COST_QUANTUM), "f"),
         )
     summary = summarise(preview.result.calls)
     yield json.dumps(
@@ -107,6 +118,21 @@ def json_lines(preview: Preview) -> Iterator[str]:
             }
         }
     )
+
+
+# json.dumps's own layout (", " and ": ") for the keys json_lines writes, in its order. Status and
+# call type values are plain lower-case words and CamelCase names: no escaping.
+_CALL_LINE = (
+    '{"uuid": %s, "status": "%s", "calltype": "%s", "number": %s, "prefix": %s, "rate": %s, '
+    '"billed_seconds": %d, "free_seconds": %d, "cost": "%s"}'
+)
+
+
+def _json_text(text: str) -> str:
+    """Return ``text`` as a JSON string exactly as ``json.dumps`` writes it."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return json.dumps(text)
 
 
 def render_preview(

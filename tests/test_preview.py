@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bridge.preview import json_lines, rate_files
+from bridge.preview import Preview, json_lines, rate_files
+from bridge.rating.money import COST_QUANTUM
 from tests.bridge_cli import Ran, bridge_env, run_bridge
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
@@ -143,3 +145,63 @@ class TestBadInput:
         assert "bad.toml:2: unknown key 'markup'" in bad_package.stderr
         assert missing.returncode == 2
         assert "nope.csv: No such file or directory" in missing.stderr
+
+
+def _plain_json_lines(preview: Preview) -> list[str]:
+    """The calls' lines as ``json.dumps`` of each call's dict writes them (the reference)."""
+    return [
+        json.dumps(
+            {
+                "uuid": call.uuid,
+                "status": call.status.value,
+                "calltype": call.calltype.value,
+                "number": call.number,
+                "prefix": call.prefix,
+                "rate": None if call.rate is None else f"{call.rate.normalize():f}",
+                "billed_seconds": call.billed_seconds,
+                "free_seconds": call.free_seconds,
+                "cost": f"{call.cost.quantize(COST_QUANTUM):f}",
+            }
+        )
+        for call in preview.result.calls
+    ]
+
+
+class TestJsonLines:
+    def test_lines_are_what_json_dumps_writes_for_every_example(self) -> None:
+        """The templated lines equal json.dumps of each call, for both example packages."""
+        for package in ("package-au.toml", "package-au-1300.toml"):
+            preview = rate_files(
+                EXAMPLES / "tariff-au.csv",
+                EXAMPLES / package,
+                EXAMPLES / "cdrs-au.csv",
+                zone=SYDNEY,
+            )
+
+            lines = list(json_lines(preview))
+
+            assert lines[:-1] == _plain_json_lines(preview)
+            assert json.loads(lines[-1])["summary"]["calls"] == len(lines) - 1
+
+    def test_awkward_ids_and_numbers_are_escaped_as_json_dumps_escapes_them(
+        self, tmp_path: Path
+    ) -> None:
+        """Quotes, backslashes, controls and non-ASCII text in ids and numbers match json.dumps."""
+        odd = ['q"uote', "back\\slash", "tab\tin", "bell\x07", "Zoë", "\U0001f600", "del\x7f", "ok"]
+        export = tmp_path / "cdrs.csv"
+        with export.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(
+                ["xml_cdr_uuid", "direction", "caller_id_number", "destination_number",
+                 "start_stamp", "billsec"]
+            )  # fmt: skip
+            for text in odd:
+                writer.writerow([text, "outbound", "201", text, "2025-12-29 09:02:11+11", "45"])
+        preview = rate_files(
+            EXAMPLES / "tariff-au.csv", EXAMPLES / "package-au.toml", export, zone=SYDNEY
+        )
+
+        lines = list(json_lines(preview))
+
+        assert len(lines) == len(odd) + 1
+        assert lines[:-1] == _plain_json_lines(preview)

@@ -42,8 +42,7 @@ def run_rate(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as exc:
         raise InvalidRequest(f"{exc.filename}: {exc.strerror}") from None
     if args.json:
-        for line in json_lines(preview):
-            print(line)
+        sys.stdout.writelines(f"{line}\n" for line in json_lines(preview))
     else:
         currency = (args.currency_prefix, args.currency_suffix)
         Console().print(render_preview(preview, explain=args.explain, currency=currency))
