@@ -41,7 +41,8 @@ class CollectedCdr:
     caller_name: str = ""
 
     def __post_init__(self) -> None:
-        if self.call.start.utcoffset() != UTC.utcoffset(None):
+        start = self.call.start
+        if start.tzinfo is not UTC and start.utcoffset() != UTC.utcoffset(None):
             try:
                 start = self.call.start.astimezone(UTC)
             except OverflowError:  # year 1 or 9999 pushed off the calendar by its offset

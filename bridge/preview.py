@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from rich.text import Text
 from bridge.gc_pause import collector_paused
 from bridge.modules.fusionpbx_csv import FusionPbxCsvReader
 from bridge.rating import (
+    Cdr,
     Direction,
     RatedCall,
     RatePlan,
@@ -55,19 +56,21 @@ class Preview:
 
 def rate_files(tariff_path: Path, package_path: Path, cdr_path: Path, *, zone: ZoneInfo) -> Preview:
     """Read the three files, rate the CDRs as one billing period and return the outcome."""
-    with tariff_path.open(encoding="utf-8-sig", newline="") as lines:
-        reader = TariffCsvReader(lines, source=str(tariff_path))
-        tariff = Tariff.from_rows(tariff_path.stem, reader.rows())
-        reader.finish()
-    package_file = parse_package_toml(read_utf8(package_path), source=str(package_path))
-    with cdr_path.open(encoding="utf-8-sig", newline="") as lines:
-        cdrs = FusionPbxCsvReader(lines, source=str(cdr_path), zone=zone)
-        records = [record.call for record in cdrs.cdrs()]
-        cdrs.finish()
-    plan = RatePlan(package=package_file.package, tariff=tariff, special=package_file.special)
-    # The whole file is one billing period: from the first call's day to the last's, PBX time.
-    days = sorted(cdr.start.astimezone(zone).date() for cdr in records) or [date.today()]
+    # Reading builds a row per rate and a call per line, and rating a result per call, none of
+    # them in a cycle: the collector would only re-walk them (bridge/gc_pause.py).
     with collector_paused():
+        with tariff_path.open(encoding="utf-8-sig", newline="") as lines:
+            reader = TariffCsvReader(lines, source=str(tariff_path))
+            tariff = Tariff.from_rows(tariff_path.stem, reader.rows())
+            reader.finish()
+        package_file = parse_package_toml(read_utf8(package_path), source=str(package_path))
+        with cdr_path.open(encoding="utf-8-sig", newline="") as lines:
+            cdrs = FusionPbxCsvReader(lines, source=str(cdr_path), zone=zone)
+            records = [record.call for record in cdrs.cdrs()]
+            cdrs.finish()
+        plan = RatePlan(package=package_file.package, tariff=tariff, special=package_file.special)
+        # The whole file is one billing period: from the first call's day to the last's, PBX time.
+        days = period_days(records, zone) or [date.today()]
         result = rate_calls(records, plan)
     return Preview(
         plan=plan,
@@ -79,28 +82,60 @@ def rate_files(tariff_path: Path, package_path: Path, cdr_path: Path, *, zone: Z
     )
 
 
+def period_days(records: list[Cdr], zone: ZoneInfo) -> list[date]:
+    """Return the first and last day, in ``zone``, on which the calls of ``records`` started.
+
+    A zone's offset only changes at a transition, and transitions fall on a quarter hour, so
+    each call's local day comes from its Unix time plus the offset of its UTC quarter hour,
+    looked up once per quarter hour (converting each start costs a microsecond).
+    """
+    offsets: dict[int, int] = {}
+    days: set[int] = set()
+    for cdr in records:
+        seconds = int(cdr.start.timestamp() // 1)
+        quarter = seconds // 900
+        offset = offsets.get(quarter)
+        if offset is None:
+            shift = cdr.start.astimezone(zone).utcoffset()
+            offset = offsets[quarter] = int(shift.total_seconds()) if shift else 0
+        days.add((seconds + offset) // 86400)
+    return [_EPOCH + timedelta(days=day) for day in (min(days), max(days))] if days else []
+
+
+_EPOCH = date(1970, 1, 1)
+
+
 def json_lines(preview: Preview) -> Iterator[str]:
     """Yield one JSON object per CDR, in file order, then the summary object.
 
     Each line is what ``json.dumps`` gives for the call's dict, written from a template: the
-    keys, the enum values and the numbers need no escaping, a string only when it holds a quote,
-    a backslash, a control or a non-ASCII character (then ``json.dumps`` writes it), and each
-    distinct rate is formatted once.
+    keys, the enum values and the numbers need no escaping, and the id, number and prefix only
+    when one of them holds a quote, a backslash, a control or a non-ASCII character (then
+    ``json.dumps`` writes them). Each distinct rate is formatted once.
     """
-    rates: dict[Decimal | None, str] = {None: "null"}
+    rates: dict[Decimal, str] = {}
     for call in preview.result.calls:
         entry = call.entry
-        rate = None if entry is None else entry.rate
-        rate_text = rates.get(rate)
-        if rate_text is None:
-            rate_text = rates[rate] = _json_text(f"{rate.normalize():f}")  # type: ignore[union-attr]
+        uuid, number = call.cdr.uuid, call.number
+        prefix = "" if entry is None else entry.prefix
+        texts = uuid + number + prefix
+        if texts.isascii() and texts.isprintable() and '"' not in texts and "\\" not in texts:
+            uuid, number, prefix = f'"{uuid}"', f'"{number}"', f'"{prefix}"'
+        else:
+            uuid, number, prefix = json.dumps(uuid), json.dumps(number), json.dumps(prefix)
+        if entry is None:
+            prefix = rate = "null"
+        else:
+            rate = rates.get(entry.rate) or rates.setdefault(
+                entry.rate, json.dumps(f"{entry.rate.normalize():f}")
+            )
         yield _CALL_LINE % (
-            _json_text(call.cdr.uuid),
+            uuid,
             call.status._value_,
             call.calltype._value_,
-            _json_text(call.number),
-            "null" if entry is None else _json_text(entry.prefix),
-            rate_text,
+            number,
+            prefix,
+            rate,
             call.billed_seconds,
             call.free_seconds,
             format(call.cost.quantize(COST_QUANTUM), "f"),
@@ -126,13 +161,6 @@ _CALL_LINE = (
     '{"uuid": %s, "status": "%s", "calltype": "%s", "number": %s, "prefix": %s, "rate": %s, '
     '"billed_seconds": %d, "free_seconds": %d, "cost": "%s"}'
 )
-
-
-def _json_text(text: str) -> str:
-    """Return ``text`` as a JSON string exactly as ``json.dumps`` writes it."""
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return f'"{text}"'
-    return json.dumps(text)
 
 
 def render_preview(

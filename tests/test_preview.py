@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bridge.preview import Preview, json_lines, rate_files
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bridge.preview import Preview, json_lines, period_days, rate_files
+from bridge.rating.models import Cdr, Direction
 from bridge.rating.money import COST_QUANTUM
 from tests.bridge_cli import Ran, bridge_env, run_bridge
 
@@ -205,3 +210,28 @@ class TestJsonLines:
 
         assert len(lines) == len(odd) + 1
         assert lines[:-1] == _plain_json_lines(preview)
+
+
+class TestPeriod:
+    @given(
+        zone=st.sampled_from(
+            ["Australia/Sydney", "Australia/Lord_Howe", "America/Toronto", "Asia/Kathmandu",
+             "America/Sao_Paulo", "Pacific/Apia", "UTC"]
+        ),
+        seconds=st.lists(
+            st.integers(min_value=-(10**9), max_value=2 * 10**9), min_size=1, max_size=20
+        ),
+    )  # fmt: skip
+    def test_first_and_last_day_match_converting_every_start(
+        self, zone: str, seconds: list[int]
+    ) -> None:
+        """The period's first and last local day equal those found by converting every call."""
+        pbx = ZoneInfo(zone)
+        starts = [datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=n) for n in seconds]
+        records = [
+            Cdr(str(n), Direction.OUTBOUND, "", "", "1", start, 5) for n, start in enumerate(starts)
+        ]
+
+        days = sorted(start.astimezone(pbx).date() for start in starts)
+
+        assert period_days(records, pbx) == [days[0], days[-1]]
