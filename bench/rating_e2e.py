@@ -16,7 +16,9 @@ other processes hits both alike) times:
   call (``WHERE prefix IN (every prefix) ORDER BY LENGTH(prefix) DESC LIMIT 1``), its cost in
   ``Decimal``, and a JSON line per call from ``json.dumps``.
 
-Prints the median round of each and the ratio. Target: the bridge >= 2x the per-query rater.
+Prints the median round of each and the ratio, then each CSV reader alone (lines/s, median of
+the rounds, collector paused as ``bridge rate`` pauses it). Targets: the bridge >= 2x the
+per-query rater; each reader >= 200,000 lines/s.
 """
 
 from __future__ import annotations
@@ -35,8 +37,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bridge.commands.rating import run_rate
+from bridge.gc_pause import collector_paused
+from bridge.modules.fusionpbx_csv import FusionPbxCsvReader
+from bridge.rating.tariff_csv import TariffCsvReader
 from bridge.settings import Settings
 
 PACKAGE = """name = "Bench NANP"
@@ -161,6 +167,25 @@ def per_query_round(tariff: Path, cdrs: Path) -> float:
     return time.perf_counter() - started
 
 
+def reader_round(tariff: Path, cdrs: Path) -> tuple[float, float]:
+    """Return the seconds each reader takes alone over its file: (rate card, CDR export)."""
+    gc.collect()
+    with collector_paused():
+        started = time.perf_counter()
+        with tariff.open(encoding="utf-8-sig", newline="") as lines:
+            card = TariffCsvReader(lines, source=str(tariff))
+            for _row in card.rows():
+                pass
+            card.finish()
+        middle = time.perf_counter()
+        with cdrs.open(encoding="utf-8-sig", newline="") as lines:
+            export = FusionPbxCsvReader(lines, source=str(cdrs), zone=ZoneInfo("UTC"))
+            for _call in export.cdrs():
+                pass
+            export.finish()
+        return middle - started, time.perf_counter() - middle
+
+
 def main() -> None:
     """Write the files, alternate bridge and per-query rounds, print medians and the ratio."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -176,15 +201,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_rating_e2e_") as scratch:
         tariff, package, cdrs = write_files(Path(scratch), args.prefixes, args.cdrs, args.seed)
         print(f"{args.cdrs:,} CDRs, {args.prefixes:,} prefixes; load {os.getloadavg()}")
-        bridge, naive = [], []
+        bridge, naive, cards, exports = [], [], [], []
         for n in range(args.rounds):
             bridge.append(bridge_round(tariff, package, cdrs))
             naive.append(per_query_round(tariff, cdrs))
+            card, export = reader_round(tariff, cdrs)
+            cards.append(card)
+            exports.append(export)
             print(f"  round {n + 1}: bridge {bridge[-1]:.2f} s, per-query {naive[-1]:.2f} s")
     fast, slow = statistics.median(bridge), statistics.median(naive)
     print(f"bridge rate --json: {fast:.2f} s median ({args.cdrs / fast:,.0f} CDRs/s)")
     print(f"per-query rater:    {slow:.2f} s median ({args.cdrs / slow:,.0f} CDRs/s)")
     print(f"the bridge is {slow / fast:.2f}x the per-query rater; load {os.getloadavg()}")
+    card_rate = args.prefixes / statistics.median(cards)
+    export_rate = args.cdrs / statistics.median(exports)
+    print(
+        f"rate-card reader: {card_rate:,.0f} lines/s; FusionPBX reader: {export_rate:,.0f} lines/s"
+    )
 
 
 if __name__ == "__main__":
