@@ -25,6 +25,7 @@ from decimal import Decimal
 from bridge.errors import BadLine
 from bridge.rating.errors import InvalidRatingInput
 from bridge.rating.models import RateRow
+from bridge.rating.money import ZERO
 
 REQUIRED_FIELDS = ("Description", "Prefix", "RateValue", "Increment")
 OPTIONAL_FIELDS = (
@@ -234,7 +235,7 @@ class TariffCsvReader:
             description=description,
             rate=Decimal(rate),
             increment=int(increment),
-            connection_fee=amounts[2] or Decimal(0),
+            connection_fee=amounts[2] or ZERO,
             short_description=short,
             last_rate_change=day,
             old_rate=amounts[0],

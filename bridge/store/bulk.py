@@ -1,7 +1,8 @@
 """Writing many rows at once: ``LOAD DATA LOCAL INFILE`` on MariaDB, a multi-row insert elsewhere.
 
 The CDR store and the tariff import hand :class:`BulkTable` rows whose values already fit their
-columns (``bridge.store.cdrs._row`` and the rate-card reader see to that). On MariaDB/MySQL through
+columns (``bridge.store.cdrs._row`` and the rate-card reader see to that); a timestamp may be
+naive UTC or aware, and is stored as naive UTC either way. On MariaDB/MySQL through
 PyMySQL the rows become one tab-separated text in ``LOAD DATA``'s default format, built once per
 row from a template the table's column types decide (``\\N`` for NULL; a row whose text holds a
 tab, a newline or a backslash has those escaped), written to a private temporary file and loaded
@@ -23,9 +24,10 @@ not PyMySQL, or the database is SQLite (the demo), rows go through SQLAlchemy's 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -62,10 +64,15 @@ class BulkTable:
     def __init__(self, table: Table, columns: Sequence[str]) -> None:
         self.table = table
         self.columns = tuple(columns)
-        self._render = [_renderer(table.c[name].type) for name in self.columns]
+        renders = [_renderer(table.c[name].type) for name in self.columns]
+        self._conversions = [
+            (at, render)
+            for at, (name, render) in enumerate(zip(self.columns, renders, strict=True))
+            if render is not None or table.c[name].nullable
+        ]
         self._tabs = len(self.columns) - 1
-        self._nullable = tuple(at for at, name in enumerate(self.columns) if table.c[name].nullable)
         self._column_list = ", ".join(self.columns)
+        self._timestamps = [n for n in self.columns if isinstance(table.c[n].type, DateTime)]
         unique = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
         self._unique = [column.name for column in unique[0].columns] if unique else None
 
@@ -81,20 +88,50 @@ class BulkTable:
             return self._load(conn, rows, ignore_duplicates)
         return self._insert(conn, rows, ignore_duplicates)
 
+    def insert_batches(
+        self, conn: Connection, batches: Iterable[Sequence[Row]], *, ignore_duplicates: bool
+    ) -> int:
+        """Insert each batch of ``batches`` as :meth:`insert` does; return how many were inserted.
+
+        On the LOAD DATA path one writer thread loads a batch while the caller's thread builds
+        the next (the server parses while Python reads), and the caller's thread never touches
+        ``conn`` meanwhile; an error in either stops both, after the batch in flight.
+        """
+        if not load_data_available(conn):
+            return sum(
+                self.insert(conn, batch, ignore_duplicates=ignore_duplicates) for batch in batches
+            )
+        inserted = 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bridge-bulk") as writer:
+            loading: Future[int] | None = None
+            for batch in batches:
+                if loading is not None:
+                    inserted += loading.result()
+                loading = writer.submit(
+                    self.insert, conn, batch, ignore_duplicates=ignore_duplicates
+                )
+            if loading is not None:
+                inserted += loading.result()
+        return inserted
+
     def text(self, rows: Sequence[Row]) -> bytes:
         """Return ``rows`` as LOAD DATA's tab-separated UTF-8 text, one line per row."""
         return "".join([self._line(row) for row in rows]).encode("utf-8")
 
     def _line(self, row: Row) -> str:
-        nulls = [at for at in self._nullable if row[at] is None]
-        texts = [
-            _NULL if value is None else value if render is None else render(value)
-            for render, value in zip(self._render, row, strict=True)
-        ]
+        texts = list(row)
+        nulls = 0
+        for at, render in self._conversions:  # only the columns that are not text, or nullable
+            value = texts[at]
+            if value is None:
+                texts[at] = _NULL
+                nulls += 1
+            elif render is not None:
+                texts[at] = render(value)
         line = "\t".join(texts)
         # Numbers and dates never hold a tab, newline or backslash, and each NULL adds one
         # backslash: any other count means some text needs escaping.
-        if line.count("\\") != len(nulls) or line.count("\t") != self._tabs or "\n" in line:
+        if line.count("\\") != nulls or line.count("\t") != self._tabs or "\n" in line:
             line = "\t".join(
                 [
                     text.translate(_ESCAPES) if isinstance(value, str) else text
@@ -122,6 +159,11 @@ class BulkTable:
 
     def _insert(self, conn: Connection, rows: Sequence[Row], ignore: bool) -> int:
         values = [dict(zip(self.columns, row, strict=True)) for row in rows]
+        for row_values in values:
+            for name in self._timestamps:
+                stamp = row_values[name]
+                if stamp is not None and stamp.tzinfo is not None:
+                    row_values[name] = stamp.astimezone(UTC).replace(tzinfo=None)
         statement: Any = self.table.insert()
         if ignore and conn.dialect.name == "mysql":
             # INSERT IGNORE reports exactly the rows it inserted (ON DUPLICATE KEY's counts differ
@@ -178,34 +220,43 @@ def _renderer(kind: Any) -> Callable[[Any], str] | None:
     if isinstance(kind, TypeDecorator):
         kind = kind.impl_instance
     if isinstance(kind, Numeric) and not isinstance(kind, Integer):
-        return _fixed_point
+        return _remembering(_fixed_point)
     if isinstance(kind, Integer):
         return str
     if isinstance(kind, DateTime):
-        return _timestamp_renderer()
+        return _remembering(_timestamp)
     if isinstance(kind, Date):
-        return date.isoformat
+        return _remembering(date.isoformat)
     if isinstance(kind, String | Text):
         return None
     raise TypeError(f"no bulk text form for column type {kind!r}")
+
+
+def _timestamp(value: datetime) -> str:
+    """Return a timestamp as PyMySQL writes a naive UTC datetime (microseconds when non-zero)."""
+    if value.tzinfo is None:
+        return str(value)
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return str(value)[:-6]  # without "+00:00": one conversion instead of two (replace, then str)
 
 
 def _fixed_point(value: Decimal) -> str:
     return format(value, "f")  # str(Decimal) may use an exponent
 
 
-def _timestamp_renderer() -> Callable[[datetime], str]:
-    """Return a function writing a naive datetime as PyMySQL would, remembering the last one.
+def _remembering(render: Callable[[Any], str]) -> Callable[[Any], str]:
+    """Return ``render`` remembering its last value: rows share objects, formatting is slow.
 
-    A batch shares one ``collected_at``: formatting a datetime costs about a microsecond here,
-    so the same object is formatted once.
+    A CDR batch shares one ``collected_at``, and a rate card's rows one date and one zero fee;
+    formatting a date or a Decimal costs up to a microsecond, comparing identity nothing.
     """
     last: list[Any] = [None, ""]
 
-    def render(value: datetime) -> str:
+    def remembered(value: Any) -> str:
         if value is not last[0]:
-            last[:] = [value, value.isoformat(" ")]
+            last[:] = [value, render(value)]
         text: str = last[1]
         return text
 
-    return render
+    return remembered

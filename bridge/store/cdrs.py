@@ -118,7 +118,11 @@ def stored_uuid(uuid: str) -> str:
     not valid Unicode text, is stored as ``sha256:`` and 57 hex digits of its SHA-256: the same
     id always gives the same digest, so a re-fetched call is still stored once.
     """
-    if len(uuid) <= UUID_LENGTH and _storable(uuid) and not uuid.startswith(DIGEST_PREFIX):
+    if (
+        len(uuid) <= UUID_LENGTH
+        and (uuid.isascii() or _storable(uuid))
+        and not uuid.startswith(DIGEST_PREFIX)
+    ):
         return uuid
     digest = hashlib.sha256(uuid.encode("utf-8", "surrogatepass")).hexdigest()
     return DIGEST_PREFIX + digest[: UUID_LENGTH - len(DIGEST_PREFIX)]
@@ -324,20 +328,31 @@ def _row(
         raise InvalidCdr(f"leg {leg[:40]!r} is neither a nor b")
     # PBX free text: an over-long value is cut and an unencodable character replaced rather than
     # failing the call (the id, which must stay exact, is handled by stored_uuid).
+    domain, caller, dialled = record.domain, call.caller_number, call.caller_destination
+    destination, cause, name = call.destination_number, record.hangup_cause, record.caller_name
+    if not (
+        (domain + caller + dialled + destination + cause + name).isascii()
+        and len(domain) <= 255
+        and len(name) <= 255
+        and max(len(caller), len(dialled), len(destination), len(cause)) <= 64
+    ):  # the usual call needs nothing done: one test instead of six
+        domain, name = _text(domain, 255), _text(name, 255)
+        caller, dialled = _text(caller, 64), _text(dialled, 64)
+        destination, cause = _text(destination, 64), _text(cause, 64)
     return (
         server_id,
         stored_uuid(call.uuid),
         service_id,
-        _text(record.domain, 255),
+        domain,
         call.direction._value_,  # the `value` property costs ten times more
-        _text(call.caller_number, 64),
-        _text(call.caller_destination, 64),
-        _text(call.destination_number, 64),
-        start.replace(tzinfo=None) if start.tzinfo is UTC else _naive(start),
+        caller,
+        dialled,
+        destination,
+        start,  # aware (CollectedCdr keeps it UTC): the bulk writer stores it as naive UTC
         billsec,
         leg,
-        _text(record.hangup_cause, 64),
-        _text(record.caller_name, 255),
+        cause,
+        name,
         collected_at,
     )
 

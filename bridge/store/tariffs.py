@@ -97,11 +97,10 @@ def import_tariff(
         replaced = conn.execute(
             tariff_rates.delete().where(tariff_rates.c.tariff_id == tariff_id)
         ).rowcount
-    imported = 0
     rows = reader.rows()
-    while batch := [_rate_values(tariff_id, row) for row in islice(rows, WRITE_BATCH)]:
-        # The reader yields each prefix once, so a duplicate key here would be a bug: refused.
-        imported += _STORED.insert(conn, batch, ignore_duplicates=False)
+    batches = iter(lambda: [_rate_values(tariff_id, row) for row in islice(rows, WRITE_BATCH)], [])
+    # The reader yields each prefix once, so a duplicate key here would be a bug: refused.
+    imported = _STORED.insert_batches(conn, batches, ignore_duplicates=False)
     reader.finish()
     conn.execute(
         tariffs.update()
