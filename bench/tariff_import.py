@@ -9,7 +9,8 @@ scratch database ``bench_tariff_<pid>`` on 127.0.0.1:3306 (root, no password, or
 in alternating rounds (so load from other processes hits both alike) times:
 
 - the floor: in one transaction, delete the previous round's rows and ``LOAD DATA LOCAL INFILE``
-  a tab-separated file of the same rates, prepared before timing;
+  a tab-separated file of the same rates under the same tariff id, prepared before timing (the
+  first round is a first import, the others replace every rate, as the bridge's rounds do);
 - the bridge: ``import_tariff`` of the CSV in one transaction, in a child process (as
   ``bridge tariff import`` runs), which replaces the previous round's rates.
 
@@ -77,7 +78,7 @@ def floor_round(conn: pymysql.Connection, tsv_path: Path, tariff_id: int) -> flo
     """Replace the floor's rates with the prepared file in one transaction; return seconds."""
     started = time.perf_counter()
     with conn.cursor() as cur:
-        cur.execute(f"DELETE FROM {tariff_rates.name} WHERE tariff_id = %s", (tariff_id - 1,))
+        cur.execute(f"DELETE FROM {tariff_rates.name} WHERE tariff_id = %s", (tariff_id,))
         cur.execute(
             f"LOAD DATA LOCAL INFILE '{tsv_path}' INTO TABLE {tariff_rates.name} "
             f"CHARACTER SET utf8mb4 (prefix, description, rate, increment, short_description, "
@@ -141,7 +142,7 @@ def main() -> None:
             floors, bridges, peaks = [], [], []
             try:
                 for n in range(args.rounds):
-                    floors.append(floor_round(floor_conn, tsv_path, 10_000 + n))
+                    floors.append(floor_round(floor_conn, tsv_path, 10_000))
                     seconds, peak = bridge_round(url, csv_path)
                     bridges.append(seconds)
                     peaks.append(peak)

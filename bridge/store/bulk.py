@@ -89,27 +89,42 @@ class BulkTable:
         return self._insert(conn, rows, ignore_duplicates)
 
     def insert_batches(
-        self, conn: Connection, batches: Iterable[Sequence[Row]], *, ignore_duplicates: bool
+        self,
+        conn: Connection,
+        batches: Iterable[Sequence[Row]],
+        *,
+        ignore_duplicates: bool,
+        first: Callable[[], object] | None = None,
     ) -> int:
         """Insert each batch of ``batches`` as :meth:`insert` does; return how many were inserted.
 
-        On the LOAD DATA path one writer thread loads a batch while the caller's thread builds
-        the next (the server parses while Python reads), and the caller's thread never touches
-        ``conn`` meanwhile; an error in either stops both, after the batch in flight.
+        ``first``, when given, runs on ``conn`` before the first batch is written (deleting the
+        rows the batches replace, say). On the LOAD DATA path it and each batch run on one writer
+        thread while the caller's thread builds the next batch (the server works while Python
+        reads); the caller's thread never touches ``conn`` meanwhile, and an error in either
+        stops both, after the statement in flight.
         """
         if not load_data_available(conn):
+            if first is not None:
+                first()
             return sum(
                 self.insert(conn, batch, ignore_duplicates=ignore_duplicates) for batch in batches
             )
         inserted = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bridge-bulk") as writer:
+            preparing = None if first is None else writer.submit(first)
             loading: Future[int] | None = None
-            for batch in batches:
+            for batch in batches:  # the next batch is read while the writer works
+                if preparing is not None:
+                    preparing.result()  # its error, if any, stops here, before any batch
+                    preparing = None
                 if loading is not None:
                     inserted += loading.result()
                 loading = writer.submit(
                     self.insert, conn, batch, ignore_duplicates=ignore_duplicates
                 )
+            if preparing is not None:
+                preparing.result()
             if loading is not None:
                 inserted += loading.result()
         return inserted

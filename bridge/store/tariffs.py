@@ -27,8 +27,9 @@ from bridge.store.column_fit import check_fits
 from bridge.store.tables import tariff_rates, tariffs
 
 BATCH_SIZE = 5000
-# Rows per bulk write: LOAD DATA gains from larger batches, and 20,000 rows are about 2 MB.
-WRITE_BATCH = 20_000
+# Rows per bulk write: LOAD DATA gains little beyond this, and two batches are in memory at once
+# (one loading, one being read).
+WRITE_BATCH = 10_000
 _STORED = BulkTable(
     tariff_rates,
     (
@@ -91,16 +92,21 @@ def import_tariff(
             tariffs.insert().values(name=name, column_map="{}", source_file=source[-255:])
         )
         tariff_id = int(created.inserted_primary_key[0]) if created.inserted_primary_key else 0
-        replaced = 0
     else:
         tariff_id = existing["id"]
-        replaced = conn.execute(
-            tariff_rates.delete().where(tariff_rates.c.tariff_id == tariff_id)
-        ).rowcount
+    replaced: list[int] = []
+
+    def delete_old_rates() -> None:
+        """Delete the rates the card replaces (on the writer, while the first batch is read)."""
+        old = tariff_rates.delete().where(tariff_rates.c.tariff_id == tariff_id)
+        replaced.append(conn.execute(old).rowcount if existing is not None else 0)
+
     rows = reader.rows()
     batches = iter(lambda: [_rate_values(tariff_id, row) for row in islice(rows, WRITE_BATCH)], [])
     # The reader yields each prefix once, so a duplicate key here would be a bug: refused.
-    imported = _STORED.insert_batches(conn, batches, ignore_duplicates=False)
+    imported = _STORED.insert_batches(
+        conn, batches, ignore_duplicates=False, first=delete_old_rates
+    )
     reader.finish()
     conn.execute(
         tariffs.update()
@@ -112,7 +118,9 @@ def import_tariff(
             imported_at=now.replace(tzinfo=None),
         )
     )
-    return TariffImport(name=name, imported=imported, replaced=replaced, column_map=reader.mapping)
+    return TariffImport(
+        name=name, imported=imported, replaced=replaced[0], column_map=reader.mapping
+    )
 
 
 def list_tariffs(conn: Connection) -> list[TariffInfo]:
