@@ -187,3 +187,64 @@ def test_times_keep_their_fraction_as_the_plain_path_sends_it(
     _both(conn, monkeypatch, [[precise, dataclasses.replace(precise)]])
 
     assert _stored(conn, FAST) == _stored(conn, PLAIN)
+
+
+def _rows(server_id: int, *uuids: str) -> list[tuple[object, ...]]:
+    at = datetime(2026, 1, 1)
+    return [(server_id, uuid, "outbound", at, 5, at) for uuid in uuids]
+
+
+_SMALL = BulkTable(cdrs, ("server_id", "uuid", "direction", "start_utc", "billsec", "collected_at"))
+
+
+def test_batches_follow_the_first_step_and_count_what_they_insert(conn: Connection) -> None:
+    """``first`` runs before any batch (here: it stores a row a batch then repeats)."""
+    batches = [_rows(FAST, "b1", "b2"), _rows(FAST, "b2", "b3"), _rows(FAST, "b4")]
+
+    inserted = _SMALL.insert_batches(
+        conn,
+        iter(batches),
+        ignore_duplicates=True,
+        first=lambda: _SMALL.insert(conn, _rows(FAST, "b3"), ignore_duplicates=False),
+    )
+
+    assert inserted == 3  # b1, b2 and b4; b2 again and b3 were already stored
+    assert len(_stored(conn, FAST)) == 4
+
+
+def test_a_failing_first_step_writes_no_batch(conn: Connection) -> None:
+    """An error in ``first`` stops the batches before any is written."""
+
+    def fail() -> None:
+        raise RuntimeError("first step failed")
+
+    with pytest.raises(RuntimeError, match="first step failed"):
+        _SMALL.insert_batches(
+            conn, iter([_rows(FAST, "never")]), ignore_duplicates=True, first=fail
+        )
+
+    assert _stored(conn, FAST) == []
+
+
+def test_a_refused_batch_stops_the_rest(conn: Connection) -> None:
+    """A batch the server refuses raises, and no later batch is written."""
+    batches = [_rows(FAST, "r1"), _rows(FAST, "r1"), _rows(FAST, "r2")]
+
+    with pytest.raises(BulkWriteRefused):
+        _SMALL.insert_batches(conn, iter(batches), ignore_duplicates=False)
+
+    assert [row[0] for row in _stored(conn, FAST)] == ["r1"]
+
+
+def test_batches_on_the_plain_path_run_the_first_step_too(conn: Connection, plain: None) -> None:
+    """Without LOAD DATA, ``first`` and the batches run in order on the caller's thread."""
+    done: list[str] = []
+
+    inserted = _SMALL.insert_batches(
+        conn,
+        iter([_rows(PLAIN, "p1", "p2")]),
+        ignore_duplicates=True,
+        first=lambda: done.append("first"),
+    )
+
+    assert (inserted, done) == (2, ["first"])

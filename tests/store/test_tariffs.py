@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.engine import Connection
+from sqlalchemy import select, text
+from sqlalchemy.engine import URL, Connection, Engine
 
 from bridge.db import BoundDatabase
 from bridge.errors import InvalidRequest, NotFound
 from bridge.rating.tariff_csv import TariffCsvError, tariff_csv_lines
 from bridge.store import bulk
-from bridge.store.tables import tariff_rates
+from bridge.store.tables import tariff_rates, tariffs
 from bridge.store.tariffs import (
     WRITE_BATCH,
     TariffImport,
@@ -139,6 +143,35 @@ class TestImportTariff:
         assert fast == plain
         assert len(fast) == 3
 
+    def test_a_killed_import_leaves_the_previous_rates(
+        self, engine: Engine, mariadb_url: URL
+    ) -> None:
+        """SIGKILL after batches were bulk-loaded leaves the committed rates as they were."""
+        name = "Killed_import"
+        with engine.begin() as conn:
+            _import(conn, CARD, ODD_COLUMNS)
+            conn.execute(
+                tariffs.update().where(tariffs.c.name == "Telnyx_2026_01").values(name=name)
+            )
+        command = [sys.executable, "-c", _KILLED_IMPORT, mariadb_url.render_as_string(False), name]
+        try:
+            with subprocess.Popen(command, stdout=subprocess.PIPE) as child:  # noqa: S603
+                assert child.stdout is not None
+                assert child.stdout.readline() == b"read\n"
+                loaded = _wait_for_loaded_rows(engine, minimum=2 * WRITE_BATCH)
+                # (rows written by the child's open transaction, in this run's database)
+                child.kill()
+
+            with engine.connect() as conn:
+                kept = [row.prefix for row in iter_rates(conn, name)]
+            assert loaded >= 2 * WRITE_BATCH
+            assert kept == ["1", "1876", "44"]
+        finally:
+            with engine.begin() as conn:
+                tariff_id = get_tariff_info(conn, name).id
+                conn.execute(tariff_rates.delete().where(tariff_rates.c.tariff_id == tariff_id))
+                conn.execute(tariffs.delete().where(tariffs.c.id == tariff_id))
+
     def test_export_writes_the_documented_columns(self, conn: Connection) -> None:
         """Export writes every field under its documented name, in import order."""
         _import(conn, CARD, ODD_COLUMNS)
@@ -197,3 +230,44 @@ class TestTariffCommands:
         assert "Telnyx" in listed.stdout
         assert "3" in listed.stdout
         assert exported.stdout.splitlines()[1].startswith("USA/Canada,1,0.01,6")
+
+
+# A child importing a large card into the tariff named by argv[2]: after reading three batches'
+# worth it says so and stalls, with its transaction open, until it is killed.
+_KILLED_IMPORT = textwrap.dedent(
+    """
+    import sys, time
+    from datetime import UTC, datetime
+    from sqlalchemy.engine import make_url
+    from bridge.db import make_engine
+    from bridge.settings import Settings
+    from bridge.store.tariffs import WRITE_BATCH, import_tariff
+
+    def lines():
+        yield "Description,Prefix,RateValue,Increment\\n"
+        for n in range(3 * WRITE_BATCH):
+            yield f"Zone {n},{10**6 + n},0.01,60\\n"
+        print("read", flush=True)
+        time.sleep(120)
+        yield "Zone,2,0.01,60\\n"
+
+    engine = make_engine(Settings(database_url=make_url(sys.argv[1])))
+    with engine.begin() as conn:
+        import_tariff(conn, sys.argv[2], lines(), source="killed", now=datetime.now(UTC))
+    """
+)
+
+
+def _wait_for_loaded_rows(engine: Engine, *, minimum: int) -> int:
+    """Return how many rows open transactions in this database wrote, once at least ``minimum``."""
+    query = text(
+        "SELECT COALESCE(MAX(t.trx_rows_modified), 0) FROM information_schema.innodb_trx t "
+        "JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id WHERE p.db = :db"
+    )
+    deadline = time.monotonic() + 60
+    written = 0
+    while time.monotonic() < deadline and written < minimum:
+        time.sleep(0.1)
+        with engine.connect() as conn:
+            written = int(conn.execute(query, {"db": engine.url.database}).scalar_one())
+    return written
