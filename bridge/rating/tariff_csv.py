@@ -136,6 +136,11 @@ class TariffCsvReader:
         self._positions = {field: self.header.index(col) for field, col in self.mapping.items()}
         # The per-file plan for _quick: each field's column (None when unmapped), decided once.
         self._at = tuple(self._positions.get(field) for field in TARIFF_FIELDS)
+        self._amounts_at = tuple(
+            (slot, self._positions[field])
+            for slot, field in enumerate(("Oldrate", "RatePremium", "ConnectionFee"))
+            if field in self._positions
+        )
         self._width = max(self._positions.values()) + 1
         self._dates: dict[str, date] = {}
         self._reader = csv.reader(lines, delimiter=self.delimiter)
@@ -190,9 +195,7 @@ class TariffCsvReader:
         """
         if len(cells) < self._width:
             return None
-        at_desc, at_prefix, at_rate, at_inc, at_short, at_date, at_old, at_premium, at_fee = (
-            self._at
-        )
+        at_desc, at_prefix, at_rate, at_inc, at_short, at_date = self._at[:6]
         prefix = cells[at_prefix].strip()  # type: ignore[index]
         description = cells[at_desc].strip()  # type: ignore[index]
         rate = cells[at_rate].strip()  # type: ignore[index]
@@ -211,12 +214,13 @@ class TariffCsvReader:
             and _PLAIN_AMOUNT(rate)
         ):
             return None
-        amounts: list[Decimal | None] = []
-        for at in (at_old, at_premium, at_fee):
-            text = "" if at is None else cells[at].strip()
-            if text and not _PLAIN_AMOUNT(text):
-                return None
-            amounts.append(Decimal(text) if text else None)
+        amounts: list[Decimal | None] = [None, None, None]  # Oldrate, RatePremium, ConnectionFee
+        for slot, at in self._amounts_at:
+            text = cells[at].strip()
+            if text:
+                if not _PLAIN_AMOUNT(text):
+                    return None
+                amounts[slot] = Decimal(text)
         changed = None if at_date is None else cells[at_date].strip()
         day = self._dates.get(changed) if changed else None
         if changed and day is None:
@@ -232,17 +236,12 @@ class TariffCsvReader:
             except ValueError:
                 return None
             self._dates[changed] = day
+        # prefix, description, rate, increment, connection_fee, short_description,
+        # last_rate_change, old_rate, rate_premium (positional: a million calls)
         return RateRow(
-            prefix=prefix,
-            description=description,
-            rate=Decimal(rate),
-            increment=int(increment),
-            connection_fee=amounts[2] or ZERO,
-            short_description=short,
-            last_rate_change=day,
-            old_rate=amounts[0],
-            rate_premium=amounts[1],
-        )
+            prefix, description, Decimal(rate), int(increment), amounts[2] or ZERO, short, day,
+            amounts[0], amounts[1],
+        )  # fmt: skip
 
     def _parse(self, cells: list[str]) -> RateRow:
         values = {field: self._cell(cells, field) for field in self._positions}
