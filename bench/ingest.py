@@ -2,6 +2,8 @@
 
     python bench/ingest.py [--cdrs 1000000] [--batch 5000] [--baseline-sample 20000]
     python bench/ingest.py --quick          # 100,000 CDRs, a 2,000-row row-by-row sample
+    python bench/ingest.py --plain          # the bridge's fallback (multi-row INSERT IGNORE)
+    python bench/ingest.py --url mysql+mysqldb://root@127.0.0.1:3306/bench_ingest_mc  # mysqlclient
 
 Creates and drops a scratch database ``bench_ingest_<pid>`` on 127.0.0.1:3306 (root, no password,
 or ``--url``). In alternating batches (so load from other processes hits both alike) it times:
@@ -38,6 +40,7 @@ from bridge.calls import CollectedCdr
 from bridge.db import make_engine
 from bridge.rating.models import Cdr, Direction
 from bridge.settings import Settings
+from bridge.store import bulk
 from bridge.store.cdrs import store_cdrs
 from bridge.store.migrate import upgrade_database
 from bridge.store.tables import cdrs
@@ -182,11 +185,16 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--quick", action="store_true", help="100,000 CDRs, 2,000 row by row")
     parser.add_argument(
+        "--plain", action="store_true", help="the bridge without LOAD DATA (its fallback insert)"
+    )
+    parser.add_argument(
         "--url", default=f"mysql+pymysql://root@127.0.0.1:3306/bench_ingest_{os.getpid()}"
     )
     args = parser.parse_args()
     if args.quick:
         args.cdrs, args.baseline_sample = 100_000, 2_000
+    if args.plain:
+        bulk.load_data_available = lambda conn: False
     url: URL = make_url(args.url)
     server = create_engine(url.set(database=""))
     with server.begin() as conn:
