@@ -115,14 +115,15 @@ class BulkTable:
             preparing = None if first is None else writer.submit(first)
             loading: Future[int] | None = None
             for batch in batches:  # the next batch is read while the writer works
+                if not batch:
+                    continue
+                text = self.text(batch)  # here, so the writer thread only waits for the server
                 if preparing is not None:
                     preparing.result()  # its error, if any, stops here, before any batch
                     preparing = None
                 if loading is not None:
                     inserted += loading.result()
-                loading = writer.submit(
-                    self.insert, conn, batch, ignore_duplicates=ignore_duplicates
-                )
+                loading = writer.submit(self._load_text, conn, text, len(batch), ignore_duplicates)
             if preparing is not None:
                 preparing.result()
             if loading is not None:
@@ -156,7 +157,10 @@ class BulkTable:
         return line + "\n"
 
     def _load(self, conn: Connection, rows: Sequence[Row], ignore: bool) -> int:
-        data = self.text(rows)
+        return self._load_text(conn, self.text(rows), len(rows), ignore)
+
+    def _load_text(self, conn: Connection, data: bytes, count: int, ignore: bool) -> int:
+        """Load ``count`` rows written as ``data``; return how many were inserted."""
         with tempfile.TemporaryDirectory(prefix="voipbridge-bulk-") as folder:
             path = Path(folder) / "rows.tsv"
             path.write_bytes(data)
@@ -167,7 +171,7 @@ class BulkTable:
             with _local_files_allowed(conn):
                 inserted = int(conn.exec_driver_sql(statement, (str(path),)).rowcount)
         warnings = int(conn.exec_driver_sql("SELECT @@warning_count").scalar_one())
-        skipped = len(rows) - inserted
+        skipped = count - inserted
         if warnings > (skipped if ignore else 0) or (skipped and not ignore):
             raise BulkWriteRefused(_refusal(conn, self.table.name, ignore))
         return inserted
