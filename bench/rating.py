@@ -356,8 +356,7 @@ def machine_notes() -> str:
 
 def main() -> None:
     """Run the benchmark and print its figures."""
-    if "--end-to-end" in sys.argv:
-        # CSV files in, JSON lines out, as `bridge rate --json` runs: its own script.
+    if "--end-to-end" in sys.argv:  # CSV files in, JSON lines out: its own script
         runpy.run_path(str(Path(__file__).with_name("rating_e2e.py")), run_name="__main__")
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -37,26 +37,13 @@ from bridge.store.tables import cdr_quarantine, cdr_watermarks, cdrs
 
 # Rows fetched per round trip when a caller streams a period's calls.
 _STREAM_BATCH = 500
-# The stored row, in the order _row() builds it (PBX free text is fitted to these lengths there).
+# The stored row, in the order _row() builds it (and fits PBX free text to its columns).
 _STORED = BulkTable(
     cdrs,
-    (
-        "server_id",
-        "uuid",
-        "service_id",
-        "domain",  # 255
-        "direction",
-        "caller_number",  # 64
-        "caller_destination",  # 64
-        "destination_number",  # 64
-        "start_utc",
-        "billsec",
-        "leg",
-        "hangup_cause",  # 64
-        "caller_name",  # 255
-        "collected_at",
-    ),
-)
+    ("server_id", "uuid", "service_id", "domain", "direction", "caller_number",
+     "caller_destination", "destination_number", "start_utc", "billsec", "leg", "hangup_cause",
+     "caller_name", "collected_at"),
+)  # fmt: skip
 UUID_LENGTH = 64
 # Over-long or unstorable ids are kept as a digest of the whole id (see stored_uuid).
 DIGEST_PREFIX = "sha256:"
