@@ -4,8 +4,8 @@ The CDR store and the tariff import hand :class:`BulkTable` rows whose values al
 columns (``bridge.store.cdrs._row`` and the rate-card reader see to that); a timestamp may be
 naive UTC or aware, and is stored as naive UTC either way. On MariaDB/MySQL through
 PyMySQL the rows become one tab-separated text in ``LOAD DATA``'s default format, built once per
-row from a template the table's column types decide (``\\N`` for NULL; a row whose text holds a
-tab, a newline or a backslash has those escaped), written to a private temporary file and loaded
+row by a plan the table's column types decide (``\\N`` for NULL; a row whose text holds a tab, a
+newline, a NUL or a backslash has those escaped), written to a private temporary file and loaded
 inside the caller's transaction. The server then does all the parsing: PyMySQL never escapes a
 value in Python, which is where the plain path spends half its time.
 
