@@ -39,6 +39,8 @@ TARIFF_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 MAX_REPORTED_LINES = 50
 MAX_PREFIX_DIGITS = 32
 MAX_RATE_DECIMALS = 8
+# The stored increment is a signed 32-bit INT.
+MAX_INCREMENT = 2**31 - 1
 _LOW_64_BITS = (1 << 64) - 1
 
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
@@ -210,6 +212,7 @@ class TariffCsvReader:
             and len(short) <= 64
             and increment.isdigit()
             and increment.isascii()
+            and len(increment) <= 9
             and int(increment) >= 1
             and _PLAIN_AMOUNT(rate)
         ):
@@ -258,13 +261,19 @@ class TariffCsvReader:
             if len(values.get(field, "")) > limit:
                 raise InvalidRatingInput(f"{field} is longer than {limit} characters")
         increment = values["Increment"]
-        if not (increment.isascii() and increment.isdigit()) or int(increment) < 1:
+        seconds = increment.lstrip("0")
+        if not (increment.isascii() and increment.isdigit()) or not seconds:
             raise InvalidRatingInput(f"Increment {increment!r} is not a whole number of seconds")
+        # Length first: int() of a digit flood is slow, and over 4,300 digits it raises.
+        if len(seconds) > 10 or int(seconds) > MAX_INCREMENT:
+            raise InvalidRatingInput(
+                f"Increment {increment[:20]!r} is out of range (1 to {MAX_INCREMENT} seconds)"
+            )
         return RateRow(
             prefix=prefix,
             description=values["Description"],
             rate=self._amount(values["RateValue"], "RateValue"),
-            increment=int(increment),
+            increment=int(seconds),
             connection_fee=self._optional_amount(values.get("ConnectionFee"), "ConnectionFee")
             or Decimal(0),
             short_description=values.get("ShortDescription", ""),

@@ -300,6 +300,22 @@ def _outcome(lines: list[str]) -> tuple[list[str], list[object], int]:
     return rows, list(reader.bad_lines), reader.rows_read
 
 
+class TestIncrements:
+    def test_a_digit_flood_or_an_increment_past_the_column_is_a_bad_line(self) -> None:
+        """5,000 digits (more than int() converts) and 2^31 seconds are bad lines, not crashes."""
+        card = "Description,Prefix,RateValue,Increment\n"
+        card += f"A,44,0.1,{'9' * 5000}\nB,45,0.1,2147483648\nC,46,0.1,{'0' * 5000}6\n"
+        reader = _read(card)
+
+        rows = list(reader.rows())
+
+        assert [(row.prefix, row.increment) for row in rows] == [("46", 6)]
+        assert [str(bad) for bad in reader.bad_lines] == [
+            f"line 2: Increment {'9' * 20!r} is out of range (1 to 2147483647 seconds)",
+            "line 3: Increment '2147483648' is out of range (1 to 2147483647 seconds)",
+        ]
+
+
 class TestPlannedReading:
     @settings(max_examples=200)
     @given(lines=_LINES, delimiter=st.sampled_from([",", ";"]))
