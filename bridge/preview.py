@@ -37,7 +37,7 @@ from bridge.rating.explain import trace_lines
 from bridge.rating.money import COST_QUANTUM, format_amount
 from bridge.rating.package_toml import parse_package_toml
 from bridge.rating.tariff_csv import TariffCsvReader
-from bridge.text_files import read_utf8
+from bridge.text_files import read_utf8, reading_utf8
 
 _SHORT_DIRECTION = {Direction.INBOUND: "in", Direction.OUTBOUND: "out", Direction.LOCAL: "loc"}
 
@@ -59,12 +59,12 @@ def rate_files(tariff_path: Path, package_path: Path, cdr_path: Path, *, zone: Z
     # Reading builds a row per rate and a call per line, and rating a result per call, none of
     # them in a cycle: the collector would only re-walk them (bridge/gc_pause.py).
     with collector_paused():
-        with tariff_path.open(encoding="utf-8-sig", newline="") as lines:
+        with reading_utf8(tariff_path), tariff_path.open(encoding="utf-8-sig", newline="") as lines:
             reader = TariffCsvReader(lines, source=str(tariff_path))
             tariff = Tariff.from_rows(tariff_path.stem, reader.rows())
             reader.finish()
         package_file = parse_package_toml(read_utf8(package_path), source=str(package_path))
-        with cdr_path.open(encoding="utf-8-sig", newline="") as lines:
+        with reading_utf8(cdr_path), cdr_path.open(encoding="utf-8-sig", newline="") as lines:
             cdrs = FusionPbxCsvReader(lines, source=str(cdr_path), zone=zone)
             records = [record.call for record in cdrs.cdrs()]
             cdrs.finish()

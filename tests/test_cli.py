@@ -219,10 +219,35 @@ class TestDemoBilling:
             ("package", "import", "x" * 129, "{tmp}/fine.toml"),
             "name '" + "x" * 40 + "…' is longer than 128 characters",
         ),
+        (("tariff", "import", "T", "{tmp}/cp1252.csv"), "cp1252.csv:3: byte 0xe7 is not UTF-8"),
+        (("tariff", "import", "T", "{tmp}/wide.csv"), "line 3: cannot be read as CSV: field"),
+        (("tariff", "import", "x" * 129, str(EXAMPLES / "tariff-au.csv")), "longer than 128"),
+        (
+            ("cdr", "import", "{tmp}/cdrs-1252.csv", "--service", "1"),
+            "cdrs-1252.csv:3: byte 0xe9 is not UTF-8",
+        ),
+        (
+            ("rate", "--tariff", "{tmp}/cp1252.csv", "--package", "{tmp}/fine.toml",
+             "--cdrs", str(EXAMPLES / "cdrs-au.csv")),
+            "cp1252.csv:3: byte 0xe7 is not UTF-8",
+        ),
+        (
+            ("rate", "--tariff", str(EXAMPLES / "tariff-au.csv"), "--package", "{tmp}/fine.toml",
+             "--cdrs", "{tmp}/cdrs-1252.csv"),
+            "cdrs-1252.csv:3: byte 0xe9 is not UTF-8",
+        ),
+        (
+            ("rate", "--tariff", str(EXAMPLES / "tariff-au.csv"), "--package", "{tmp}/fine.toml",
+             "--cdrs", "{tmp}/cdrs-wide.csv"),
+            "line 2: cannot be read as CSV: field larger",
+        ),
     ],
     ids=[
         "demo db folder", "keystore folder", "since year 1", "period year 9999", "now year 9999",
         "windows-1252 toml", "deep toml", "rate preview toml", "markup", "package name",
+        "windows-1252 rate card", "wide rate card field", "tariff name",
+        "windows-1252 cdr import", "rate windows-1252 card", "rate windows-1252 cdrs",
+        "rate wide cdr field",
     ],
 )  # fmt: skip
 def test_bad_input_is_an_error_line_never_a_traceback(
@@ -233,6 +258,15 @@ def test_bad_input_is_an_error_line_never_a_traceback(
     (tmp_path / "deep.toml").write_text('country_code = "1"\nx = ' + "[" * 50_000 + "]" * 50_000)
     (tmp_path / "huge.toml").write_text('country_code = "1"\nmarkup_percent = "99999999999"\n')
     (tmp_path / "fine.toml").write_text('country_code = "1"\n')
+    card = (EXAMPLES / "tariff-au.csv").read_bytes().splitlines(keepends=True)
+    (tmp_path / "cp1252.csv").write_bytes(card[0] + card[1] + b"Cura\xe7ao,5999,0.10,60,,\n")
+    wide = b'"' + b"x" * 200_000 + b'",5999,0.10,60,,\n'
+    (tmp_path / "wide.csv").write_bytes(card[0] + card[1] + wide + card[2])
+    cdrs = (EXAMPLES / "cdrs-au.csv").read_bytes().splitlines(keepends=True)
+    (tmp_path / "cdrs-1252.csv").write_bytes(
+        cdrs[0] + cdrs[1] + cdrs[2].replace(b"Reception", b"R\xe9ception")
+    )
+    (tmp_path / "cdrs-wide.csv").write_bytes(cdrs[0] + b'"' + b"y" * 200_000 + b'"' + cdrs[1][36:])
     database = tmp_path / "bridge.db"
     built = _run("demo", "--no-serve", "--db", str(database), env=_env())
     assert built.returncode == 0, built.stderr

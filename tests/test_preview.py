@@ -9,9 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hypothesis import given
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bridge.errors import BridgeError
 from bridge.preview import Preview, json_lines, period_days, rate_files
 from bridge.rating.models import Cdr, Direction
 from bridge.rating.money import COST_QUANTUM
@@ -235,3 +237,34 @@ class TestPeriod:
         days = sorted(start.astimezone(pbx).date() for start in starts)
 
         assert period_days(records, pbx) == [days[0], days[-1]]
+
+
+class TestArbitraryBytes:
+    @settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        card=st.binary(max_size=400),
+        calls=st.binary(max_size=400),
+        which=st.sampled_from(["card", "calls"]),
+    )
+    def test_any_bytes_in_either_csv_are_an_answer_or_the_bridges_error(
+        self, tmp_path_factory: pytest.TempPathFactory, card: bytes, calls: bytes, which: str
+    ) -> None:
+        """Arbitrary bytes (not UTF-8, NULs, stray quotes) after a good header: never a crash."""
+        folder = tmp_path_factory.mktemp("bytes")
+        tariff = (EXAMPLES / "tariff-au.csv").read_bytes()
+        cdrs = (EXAMPLES / "cdrs-au.csv").read_bytes()
+        header = cdrs.split(b"\n", 1)[0] + b"\n"
+        (folder / "t.csv").write_bytes(tariff + card if which == "card" else tariff)
+        (folder / "c.csv").write_bytes(header + calls if which == "calls" else cdrs)
+
+        outcome = _rate_or_refuse(folder / "t.csv", folder / "c.csv")
+
+        assert isinstance(outcome, Preview | BridgeError)
+
+
+def _rate_or_refuse(tariff: Path, cdrs: Path) -> Preview | BridgeError:
+    """Return the preview of the two files, or the bridge's own error refusing them."""
+    try:
+        return rate_files(tariff, EXAMPLES / "package-au.toml", cdrs, zone=SYDNEY)
+    except BridgeError as exc:
+        return exc

@@ -19,6 +19,7 @@ from bridge.db import open_database
 from bridge.errors import InvalidRequest
 from bridge.settings import Settings
 from bridge.store.servers import get_server_settings, issue_push_token, save_server_settings
+from bridge.text_files import reading_utf8
 from bridge.usecases.cdr_intake import collect_cdrs, import_cdr_file
 from bridge.whmcs.services import find_server
 
@@ -86,6 +87,7 @@ def run_cdr_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with (
             open_database(settings) as database,
+            reading_utf8(path),
             progress.open(
                 path, "r", encoding="utf-8-sig", newline="", description="reading"
             ) as lines,

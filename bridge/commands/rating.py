@@ -31,7 +31,7 @@ from bridge.store.packages import (
     save_special_rules,
 )
 from bridge.store.tariffs import import_tariff, iter_rates, list_tariffs
-from bridge.text_files import read_utf8
+from bridge.text_files import not_utf8, read_utf8
 
 
 def run_rate(args: argparse.Namespace, settings: Settings) -> int:
@@ -66,6 +66,10 @@ def run_tariff_import(args: argparse.Namespace, settings: Settings) -> int:
             )
     except OSError as exc:
         raise InvalidRequest(f"{exc.filename}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        problem = not_utf8(path).message
+        message = f"{problem}\nNothing was imported; tariff {args.name!r} is unchanged."
+        raise InvalidRequest(message) from None
     except RatingError as exc:
         message = f"{exc}\nNothing was imported; tariff {args.name!r} is unchanged."
         raise InvalidRequest(message) from None

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from bridge.calls import MAX_SECONDS, CollectedCdr
 from bridge.errors import BadLine, InvalidCdr, InvalidFile
 from bridge.modules.fusionpbx_cdr import COLUMNS, cdr_from_row
+from bridge.rating.csv_cells import read_cells, read_header
 from bridge.rating.models import Cdr, Direction
 
 _ALIASES = {"uuid": "xml_cdr_uuid"}
@@ -52,7 +53,10 @@ class FusionPbxCsvReader:
         first = next(lines, "").lstrip("\ufeff")
         if not first.strip():
             raise InvalidFile(f"{source}: the file is empty; the first row must be a header")
-        names = [name.strip().lower() for name in next(csv.reader([first]))]
+        cells = read_header(first)
+        if isinstance(cells, str):
+            raise InvalidFile(f"{source}: line 1: the header {cells}")
+        names = [name.strip().lower() for name in cells]
         header = [_ALIASES.get(name, name) for name in names]
         missing = [name for name in _REQUIRED if name not in header]
         if missing:
@@ -73,8 +77,10 @@ class FusionPbxCsvReader:
     def cdrs(self) -> Iterator[CollectedCdr]:
         """Yield each a-leg CDR once, recording bad lines and skipping b-legs and repeats."""
         seen: set[str] = set()
-        for cells in self._reader:
-            line = self._reader.line_num + 1
+        for line, cells in read_cells(self._reader, first_line=2):
+            if isinstance(cells, str):
+                self.bad_lines.append(BadLine(line, cells))
+                continue
             if not "".join(cells).strip():
                 continue
             try:

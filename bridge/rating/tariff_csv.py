@@ -23,6 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from bridge.errors import BadLine
+from bridge.rating.csv_cells import read_cells, read_header
 from bridge.rating.errors import InvalidRatingInput
 from bridge.rating.models import RateRow
 from bridge.rating.money import ZERO
@@ -132,7 +133,9 @@ class TariffCsvReader:
         if not first.strip():
             raise InvalidRatingInput(f"{source}: the file is empty; the first row must be a header")
         self.delimiter = ";" if first.count(";") > first.count(",") else ","
-        header = next(csv.reader([first], delimiter=self.delimiter))
+        header = read_header(first, delimiter=self.delimiter)
+        if isinstance(header, str):
+            raise InvalidRatingInput(f"{source}: line 1: the header {header}")
         self.header = [column.strip() for column in header]
         self.mapping = resolve_mapping(self.header, saved, overrides)
         self._positions = {field: self.header.index(col) for field, col in self.mapping.items()}
@@ -156,8 +159,12 @@ class TariffCsvReader:
         # Keyed by the prefix as a number behind a leading 1 (``0044`` is 10044, ``44`` is 144):
         # an int of that size takes half the memory of the string.
         seen: dict[int, int] = {}
-        for cells in self._reader:
-            line = self._reader.line_num + 1  # +1: the header was read before this reader
+        # The header was read before this reader, so its first line is the file's second.
+        for line, cells in read_cells(self._reader, first_line=2):
+            if isinstance(cells, str):
+                self.rows_read += 1
+                self.bad_lines.append(BadLine(line, cells))
+                continue
             if not "".join(cells).strip():
                 continue
             self.rows_read += 1

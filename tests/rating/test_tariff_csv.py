@@ -343,3 +343,27 @@ class TestPlannedReading:
             ("44", Decimal(0), date(2025, 11, 1)),
             ("1", Decimal(0), date(2025, 11, 1)),
         ]
+
+
+class TestUnreadableCsv:
+    def test_a_header_over_the_field_limit_names_line_1(self) -> None:
+        """A header the csv module refuses is an error naming line 1, not a csv.Error."""
+        with pytest.raises(
+            InvalidRatingInput, match=r"card\.csv: line 1: the header cannot be read"
+        ):
+            _read('"' + "x" * 200_000 + '",Prefix\n', source="card.csv")
+
+    def test_a_line_over_the_field_limit_is_one_bad_line(self) -> None:
+        """A field over the csv module's limit is a bad line by number; the good rows still come."""
+        text = (
+            "Description,Prefix,RateValue,Increment\n"
+            + '"' + "x" * 200_000 + '",1,0.01,60\n'
+            + "UK,44,0.02,60\n"
+        )  # fmt: skip
+        reader = _read(text)
+
+        rows = list(reader.rows())
+
+        assert [row.prefix for row in rows] == ["44"]
+        assert [bad.line for bad in reader.bad_lines] == [2]
+        assert "field larger than field limit" in reader.bad_lines[0].message
