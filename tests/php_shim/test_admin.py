@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from bridge.rating.plan import Package
 from bridge.store.packages import save_package
-from tests.factories.pbx_service import TENANT, World
+from tests.factories.pbx_service import World, fusionpbx_cdr
 from tests.fakes import Served
 from tests.php_shim.harness import PhpShim
 
@@ -122,7 +122,7 @@ class TestServicePage:
     ) -> None:
         """Collect CDRs now stores the PBX's new call, logs how many; the services tab shows it."""
         start = datetime.now(UTC) - timedelta(hours=1)
-        world.pbx.cdrs = [_cdr("call-1", start)]
+        world.pbx.cdrs = [fusionpbx_cdr("call-1", start)]
 
         collected = php.call("fusionpbx_collectCdrs", world.params)
         again = php.call("fusionpbx_collectCdrs", world.params)
@@ -140,7 +140,10 @@ class TestServicePage:
     ) -> None:
         """A record that cannot be stored: the good call is stored, the button counts the other."""
         start = datetime.now(UTC) - timedelta(hours=1)
-        world.pbx.cdrs = [_cdr("call-ok", start), {**_cdr("call-bad", start), "billsec": "9" * 12}]
+        world.pbx.cdrs = [
+            fusionpbx_cdr("call-ok", start),
+            {**fusionpbx_cdr("call-bad", start), "billsec": "9" * 12},
+        ]
 
         collected = php.call("fusionpbx_collectCdrs", world.params)
 
@@ -159,20 +162,3 @@ class TestServicePage:
         assert tab.value == {"voipbridge": "WHMCS has no service #999999."}
         html = php.call("fusionpbx_AdminServicesTabFields", {"serviceid": "<b>1</b>"}).value
         assert "<b>" not in html["voipbridge"]
-
-
-def _cdr(uuid: str, start: datetime) -> dict[str, str]:
-    """Return one answered outbound call of the world's tenant, as export_cdr.php lists it."""
-    return {
-        "xml_cdr_uuid": uuid,
-        "domain_name": TENANT,
-        "direction": "outbound",
-        "caller_id_number": "2112",
-        "caller_destination": "",
-        "destination_number": "4165550100",
-        "start_stamp": start.isoformat(),
-        "billsec": "30",
-        "leg": "a",
-        "hangup_cause": "NORMAL_CLEARING",
-        "status": "answered",
-    }
