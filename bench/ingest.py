@@ -33,16 +33,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pymysql
-from sqlalchemy import create_engine, text
+from scratch import floor_connection, scratch_database
+from sqlalchemy import text
 from sqlalchemy.engine import URL, Engine, make_url
 
 from bridge.calls import CollectedCdr
-from bridge.db import make_engine
 from bridge.rating.models import Cdr, Direction
-from bridge.settings import Settings
 from bridge.store import bulk
 from bridge.store.cdrs import store_cdrs
-from bridge.store.migrate import upgrade_database
 from bridge.store.tables import cdrs
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -141,15 +139,7 @@ def compare(engine: Engine, url: URL, total: int, batch: int) -> tuple[float, fl
     # them on each pass (`bridge cdr collect` holds one batch, not the whole run).
     gc.collect()
     gc.freeze()
-    floor_conn = pymysql.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 3306,
-        user=url.username or "root",
-        password=url.password or "",
-        database=url.database,
-        charset="utf8mb4",
-        local_infile=True,
-    )
+    floor_conn = floor_connection(url)
     floor_times, bridge_times = [], []
     with tempfile.TemporaryDirectory(prefix="bench_ingest_") as scratch:
         paths = []
@@ -196,13 +186,7 @@ def main() -> None:
     if args.plain:
         bulk.load_data_available = lambda conn: False
     url: URL = make_url(args.url)
-    server = create_engine(url.set(database=""))
-    with server.begin() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
-        conn.execute(text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4"))
-    engine = make_engine(Settings(database_url=url))
-    try:
-        upgrade_database(engine)
+    with scratch_database(url) as engine:
         with engine.connect() as conn:
             version = conn.execute(text("SELECT VERSION()")).scalar_one()
         print(f"MariaDB {version}, Python {platform.python_version()}, load {os.getloadavg()}")
@@ -222,11 +206,6 @@ def main() -> None:
             f"{result.duplicates} skipped in {time.perf_counter() - again:.2f} s"
         )
         print(f"load average after: {os.getloadavg()}")
-    finally:
-        engine.dispose()
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
-        server.dispose()
 
 
 if __name__ == "__main__":

@@ -35,12 +35,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pymysql
-from sqlalchemy import create_engine, text
+from scratch import floor_connection, scratch_database
 from sqlalchemy.engine import URL, make_url
 
 from bridge.db import make_engine
 from bridge.settings import Settings
-from bridge.store.migrate import upgrade_database
 from bridge.store.tables import tariff_rates
 from bridge.store.tariffs import import_tariff
 
@@ -117,28 +116,14 @@ def main() -> None:
     if args.quick:
         args.rows = 100_000
     url: URL = make_url(args.url)
-    server = create_engine(url.set(database=""))
-    with server.begin() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
-        conn.execute(text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4"))
-    engine = make_engine(Settings(database_url=url))
-    try:
-        upgrade_database(engine)
+    with scratch_database(url) as engine:
         engine.dispose()
         with tempfile.TemporaryDirectory(prefix="bench_tariff_") as scratch:
             csv_path, tsv_path = Path(scratch) / "card.csv", Path(scratch) / "card.tsv"
             write_card(args.rows, csv_path, tsv_path, args.seed)
             size = csv_path.stat().st_size / 2**20
             print(f"card: {args.rows:,} rows, {size:.1f} MiB; load {os.getloadavg()}")
-            floor_conn = pymysql.connect(
-                host=url.host or "127.0.0.1",
-                port=url.port or 3306,
-                user=url.username or "root",
-                password=url.password or "",
-                database=url.database,
-                charset="utf8mb4",
-                local_infile=True,
-            )
+            floor_conn = floor_connection(url)
             floors, bridges, peaks = [], [], []
             try:
                 for n in range(args.rounds):
@@ -158,10 +143,6 @@ def main() -> None:
         )
         print(f"bridge peak memory (child max RSS): {max(peaks) / 1024:.0f} MB")
         print(f"load average after: {os.getloadavg()}")
-    finally:
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
-        server.dispose()
 
 
 if __name__ == "__main__":
